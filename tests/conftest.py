@@ -1,0 +1,42 @@
+import os
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+
+def require_service(reason: str) -> None:
+    """Skip a test whose service is missing, or fail it when CI demands the service."""
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres(transactional_db):
+    """A test that only means something on PostgreSQL (row locks, real concurrency)."""
+    if connection.vendor != "postgresql":
+        require_service("the database is not PostgreSQL (set DATABASE_URL=postgres://...)")
+    return connection
+
+
+@pytest.fixture
+def redis_url() -> str:
+    import redis
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        require_service(f"Redis is not reachable at {url} ({exc})")
+    return url
+
+
+@pytest.fixture
+def catalogue(db):
+    call_command("load_catalogue", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+@pytest.fixture
+def demo(db):
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
