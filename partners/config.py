@@ -4,6 +4,9 @@ Every partner setting is `<SLUG>_<NAME>` (HSI_API_KEY, CERTIPORT_TIMEOUT, ...). 
 through `partner_setting` means a missing value names the exact variable to set.
 """
 
+import base64
+import hmac
+from dataclasses import dataclass
 from typing import Any
 
 import environ
@@ -69,3 +72,66 @@ def partner_mode(slug: str, default: str | None = None) -> str:
     if settings.PARTNER_SIMULATOR:
         return ConnectionMode.API
     return default or REALISTIC_MODES.get(slug, ConnectionMode.MANUAL)
+
+
+@dataclass(frozen=True)
+class PartnerConfig:
+    """Everything an adapter needs to reach one partner, read from the environment."""
+
+    slug: str
+    mode: str
+    base_url: str
+    api_key: str
+    api_secret: str
+    organization_id: str
+    webhook_secrets: tuple[str, ...]
+    timeout: float
+    max_retries: int
+    simulated: bool
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never appear in a log."""
+        return tuple(s for s in (self.api_key, self.api_secret, *self.webhook_secrets) if s)
+
+
+def simulator_credential(slug: str, purpose: str) -> str:
+    """A stable per-install credential for the built-in simulator, derived from SECRET_KEY
+    so both sides (adapter and simulator) agree without any configuration."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"partnerhub-simulator:{slug}:{purpose}".encode(), "sha256"
+    ).digest()
+    if purpose == "webhook":
+        return "whsec_" + base64.b64encode(digest).decode()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:32]
+
+
+def get_partner_config(slug: str) -> PartnerConfig:
+    """The configuration in force for `slug`. While the simulator is on, the base URL
+    points at it and any credential not set explicitly is the simulator's own."""
+    simulated = bool(settings.PARTNER_SIMULATOR)
+
+    def value(name: str, sim_default: str = "") -> str:
+        return partner_setting(slug, name, default="").strip() or (sim_default if simulated else "")
+
+    secrets = partner_setting(slug, "webhook_secrets", default="")
+    webhook_secrets = tuple(s.strip() for s in secrets.split(",") if s.strip())
+    if simulated and not webhook_secrets:
+        webhook_secrets = (simulator_credential(slug, "webhook"),)
+    base_url = (
+        f"{settings.SITE_URL.rstrip('/')}/simulator/{slug}"
+        if simulated
+        else partner_setting(slug, "api_base_url", default="").strip()
+    )
+    return PartnerConfig(
+        slug=slug,
+        mode=partner_mode(slug),
+        base_url=base_url,
+        api_key=value("api_key", simulator_credential(slug, "api_key")),
+        api_secret=value("api_secret", simulator_credential(slug, "api_secret")),
+        organization_id=value("organization_id", f"sim-{slug}-org"),
+        webhook_secrets=webhook_secrets,
+        timeout=partner_setting(slug, "timeout", default=30.0, cast=float),
+        max_retries=partner_setting(slug, "max_retries", default=3, cast=int),
+        simulated=simulated,
+    )

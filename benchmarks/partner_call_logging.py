@@ -1,0 +1,91 @@
+"""What request logging costs a partner call.
+
+Runs the same GET through PartnerClient against a local HTTP server, with the request-log
+receiver connected and without it, and prints the ratio (target: no worse than 1.25x).
+
+    .venv/bin/python benchmarks/partner_call_logging.py [--calls 2000]
+    DATABASE_URL=postgres://postgres@127.0.0.1/bench \\
+        .venv/bin/python benchmarks/partner_call_logging.py
+"""
+
+import argparse
+import json
+import statistics
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from _django import setup_django
+
+BODY = json.dumps(
+    {"enrollmentId": "HSI-E-1", "percentComplete": 40, "status": "in_progress"}
+).encode()
+
+
+class Partner(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without this, Nagle + delayed ACK add ~40 ms.
+    disable_nagle_algorithm = True
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(BODY)))
+        self.end_headers()
+        self.wfile.write(BODY)
+
+    def log_message(self, *args):
+        pass
+
+
+def run(client, calls: int, flush=lambda: None) -> float:
+    """Seconds for `calls` calls, including writing every log they produced."""
+    started = time.perf_counter()
+    for _ in range(calls):
+        client.get("/api/v1/enrollments/HSI-E-1/progress", operation="get_progress")
+    flush()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+
+    setup_django()
+    from django.db import connection
+
+    from monitoring.models import PartnerRequestLog
+    from monitoring.recorder import record_request_log, writer
+    from partners.client import PartnerClient
+    from partners.signals import partner_call_attempted
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Partner)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = PartnerClient(
+        partner="hsi",
+        base_url=f"http://127.0.0.1:{server.server_port}",
+        headers={"X-API-Key": "bench-key", "X-Organization-Id": "org"},
+        secrets=("bench-key",),
+    )
+    run(client, 200)  # warm up the connection pool and the database
+
+    logged, bare = [], []
+    for _ in range(args.rounds):
+        logged.append(run(client, args.calls, writer().flush))
+        partner_call_attempted.disconnect(record_request_log, dispatch_uid="monitoring.request_log")
+        bare.append(run(client, args.calls))
+        partner_call_attempted.connect(record_request_log, dispatch_uid="monitoring.request_log")
+    server.shutdown()
+
+    with_logs, without = statistics.median(logged), statistics.median(bare)
+    print(f"database: {connection.vendor}; {args.calls} calls x {args.rounds} rounds (medians)")
+    print(f"  without request log: {without / args.calls * 1e6:8.0f} us/call")
+    print(f"  with request log:    {with_logs / args.calls * 1e6:8.0f} us/call")
+    print(f"  rows written: {PartnerRequestLog.objects.count()}")
+    print(f"ratio logged/bare: {with_logs / without:.2f}x (target <= 1.25x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""Writes every partner call attempt to PartnerRequestLog (connected in MonitoringConfig).
+
+By default records are buffered and written in batches by one background thread per
+process, on its own database connection: a partner call pays for building the record, not
+for an INSERT (benchmarks/partner_call_logging.py), and a log survives even when the
+caller's transaction rolls back. A record waits at most PARTNER_LOG_FLUSH_SECONDS; the
+buffer is flushed at exit, so only a hard kill loses that last fraction of a second.
+PARTNER_LOG_WRITER=immediate writes each record in the caller's thread instead (tests,
+and anyone who prefers that trade).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from monitoring.models import PartnerRequestLog
+from partners.models import Partner
+from partners.signals import CallRecord
+
+logger = logging.getLogger(__name__)
+
+
+def write_records(records: Iterable[CallRecord]) -> int:
+    """Insert `records` in one statement; records of unknown partners are dropped with a
+    warning. Returns the number written."""
+    records = list(records)
+    slugs = {r.partner for r in records}
+    ids = dict(Partner.objects.filter(slug__in=slugs).values_list("slug", "pk"))
+    rows = []
+    for r in records:
+        if r.partner not in ids:
+            logger.warning("Partner call for unknown partner %r not logged", r.partner)
+            continue
+        rows.append(
+            PartnerRequestLog(
+                partner_id=ids[r.partner],
+                operation=r.operation,
+                method=r.method,
+                url=r.url[:2000],
+                status_code=r.status_code,
+                outcome=r.outcome,
+                duration_ms=r.duration_ms,
+                attempt=r.attempt,
+                error_class=r.error_class[:100],
+                error_message=r.error_message[:1000],
+                correlation_id=r.correlation_id[:64],
+                enrollment_id=r.enrollment_id,
+                request_headers=r.request_headers,
+                request_body=r.request_body,
+                response_headers=r.response_headers,
+                response_body=r.response_body,
+            )
+        )
+    PartnerRequestLog.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
+
+
+class BufferedWriter:
+    """Collects records and writes them from one daemon thread, in batches."""
+
+    def __init__(self, *, interval: float, max_batch: int = 1000):
+        self.interval = interval
+        self.max_batch = max_batch
+        self._pending: list[CallRecord] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+
+    def submit(self, record: CallRecord) -> None:
+        with self._lock:
+            self._pending.append(record)
+            self._idle.clear()
+            full = len(self._pending) >= self.max_batch
+        self._ensure_thread()
+        if full:
+            self._wake.set()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Write everything submitted so far; True once it is in the database."""
+        if self._thread is None or self._pid != os.getpid():
+            self._write(self._take())
+            return True
+        self._wake.set()
+        return self._idle.wait(timeout)
+
+    def _take(self) -> list[CallRecord]:
+        with self._lock:
+            batch, self._pending = self._pending, []
+            return batch
+
+    def _ensure_thread(self) -> None:
+        # A forked child (gunicorn, Celery prefork) inherits no thread: start its own.
+        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(
+                    target=self._run, name="request-log-writer", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            self._write(self._take())
+
+    def _write(self, batch: list[CallRecord]) -> None:
+        try:
+            if batch:
+                write_records(batch)
+        except Exception:
+            logger.exception("Could not write %d request log(s)", len(batch))
+        finally:
+            if threading.current_thread() is self._thread:
+                close_old_connections()
+            with self._lock:
+                if not self._pending:
+                    self._idle.set()
+
+
+_writer: BufferedWriter | None = None
+
+
+def writer() -> BufferedWriter:
+    global _writer
+    if _writer is None:
+        _writer = BufferedWriter(interval=settings.PARTNER_LOG_FLUSH_SECONDS)
+        atexit.register(_writer.flush)
+    return _writer
+
+
+def record_request_log(sender, *, record: CallRecord, **kwargs) -> None:
+    """The signal receiver. Never lets a logging failure break the call it describes."""
+    try:
+        if settings.PARTNER_LOG_WRITER == "immediate" or _in_memory_sqlite():
+            write_records([record])
+        else:
+            writer().submit(record)
+    except Exception:
+        logger.exception("Could not log %s %s", record.partner, record.operation)
+
+
+def _in_memory_sqlite() -> bool:
+    # An in-memory SQLite database is private to its connection: another thread would
+    # write into a different, empty database.
+    name = str(connection.settings_dict.get("NAME", ""))
+    return connection.vendor == "sqlite" and (name == ":memory:" or "mode=memory" in name)

@@ -1,0 +1,34 @@
+"""The one hook through which the partner layer reports what it did.
+
+`partner_call_attempted` is sent once per HTTP attempt (and once per call the breaker
+refused) with `record=CallRecord(...)`. The partners app never imports monitoring: the
+monitoring app connects its receivers (request log, metrics) in its AppConfig.ready().
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.dispatch import Signal
+
+partner_call_attempted = Signal()
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    partner: str  # slug
+    operation: str  # create_account, enroll, get_progress, ...
+    method: str
+    url: str  # secrets removed
+    outcome: str  # success, client_error, server_error, transport_error, refused
+    duration_ms: int
+    attempt: int
+    status_code: int | None = None
+    error_class: str = ""
+    error_message: str = ""
+    correlation_id: str = ""
+    enrollment_id: int | None = None
+    request_headers: dict = field(default_factory=dict)  # redacted
+    request_body: str = ""  # redacted, bounded
+    response_headers: dict = field(default_factory=dict)
+    response_body: str = ""  # redacted, bounded

@@ -1,0 +1,91 @@
+"""The buffered request-log writer: batching, flushing, and (on PostgreSQL, where another
+thread can see committed rows) logs that outlive the caller's rolled-back transaction."""
+
+import pytest
+import responses
+from django.db import transaction
+
+from monitoring import recorder
+from monitoring.models import PartnerRequestLog
+from partners.client import PartnerClient
+from partners.signals import CallRecord
+
+
+def record(partner="hsi", n=1) -> CallRecord:
+    return CallRecord(
+        partner=partner,
+        operation="enroll",
+        method="POST",
+        url="https://p/x",
+        outcome="success",
+        duration_ms=n,
+        attempt=1,
+    )
+
+
+def test_records_are_written_in_one_batch_on_flush(monkeypatch):
+    batches = []
+    monkeypatch.setattr(recorder, "write_records", lambda rs: batches.append(list(rs)))
+    writer = recorder.BufferedWriter(interval=60)
+    for n in range(3):
+        writer.submit(record(n=n))
+    assert writer.flush(timeout=5)
+    assert [[r.duration_ms for r in batch] for batch in batches] == [[0, 1, 2]]
+
+
+def test_a_full_buffer_is_written_without_waiting(monkeypatch):
+    batches = []
+    monkeypatch.setattr(recorder, "write_records", lambda rs: batches.append(len(list(rs))))
+    writer = recorder.BufferedWriter(interval=60, max_batch=5)
+    for _ in range(5):
+        writer.submit(record())
+    assert writer._idle.wait(5) and batches == [5]
+
+
+def test_a_forked_process_starts_its_own_thread(monkeypatch):
+    monkeypatch.setattr(recorder, "write_records", lambda rs: None)
+    writer = recorder.BufferedWriter(interval=60)
+    writer.submit(record())
+    first = writer._thread
+    monkeypatch.setattr(recorder.os, "getpid", lambda: -1)
+    writer.submit(record())
+    assert writer._thread is not first and writer._thread.is_alive()
+
+
+def test_a_failing_write_is_logged_and_the_writer_goes_on(monkeypatch, caplog):
+    calls = []
+
+    def flaky(rs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database gone")
+
+    monkeypatch.setattr(recorder, "write_records", flaky)
+    writer = recorder.BufferedWriter(interval=60)
+    writer.submit(record())
+    assert writer.flush(timeout=5)
+    writer.submit(record())
+    assert writer.flush(timeout=5) and len(calls) == 2
+    assert "Could not write 1 request log" in caplog.text
+
+
+@pytest.mark.django_db
+def test_unknown_partners_are_dropped_not_fatal(catalogue):
+    assert recorder.write_records([record("hsi"), record("nobody")]) == 1
+    assert PartnerRequestLog.objects.count() == 1
+
+
+@responses.activate
+def test_buffered_logs_outlive_a_rolled_back_transaction(postgres, catalogue, settings):
+    settings.PARTNER_LOG_WRITER = "buffered"
+    responses.get("https://partner.test/p", json={"ok": True})
+    client = PartnerClient(partner="hsi", base_url="https://partner.test")
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort), transaction.atomic():
+        client.get("/p", operation="get_progress")
+        raise Abort
+    assert recorder.writer().flush(timeout=10)
+    assert PartnerRequestLog.objects.filter(operation="get_progress").count() == 1
