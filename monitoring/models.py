@@ -48,8 +48,16 @@ class PartnerRequestLog(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["-created_at"]),
-            models.Index(fields=["partner", "-created_at"]),
+            # Time first, then what the dashboard aggregates: its charts and the alert
+            # rules read only this index, never the wide rows with their bodies.
+            models.Index(
+                fields=["created_at", "partner", "outcome", "duration_ms"],
+                name="reqlog_time_covering",
+            ),
+            models.Index(
+                fields=["partner", "created_at", "outcome", "duration_ms"],
+                name="reqlog_partner_time_covering",
+            ),
             models.Index(fields=["partner", "outcome", "-created_at"]),
             models.Index(fields=["operation", "-created_at"]),
             models.Index(fields=["outcome", "-created_at"]),
@@ -81,6 +89,10 @@ class Alert(models.Model):
     last_seen_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     last_notified_at = models.DateTimeField(null=True, blank=True)
+    # Per channel, when the opening and the resolution were sent:
+    # {"slack": {"opened": "<ISO time>", "resolved": "<ISO time>"}, ...}. Drives the
+    # cooldown and retries a channel that failed (see monitoring.notifications).
+    notifications = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-opened_at"]

@@ -1,0 +1,336 @@
+"""What the monitoring dashboard shows, read with a fixed number of aggregate queries.
+
+Nothing here loops over rows in Python: calls are bucketed by time in SQL (Unix-epoch
+arithmetic that SQLite and PostgreSQL both run natively) and latency is counted into
+histogram buckets in the same pass, from which percentiles are estimated the way
+Prometheus estimates them. The request-log aggregates read only the covering indexes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import NotSupportedError
+from django.db.models import Count, Func, IntegerField, OuterRef, Q, Subquery, Sum
+from django.utils import timezone
+
+from enrollments.models import Enrollment, EnrollmentStatus
+from monitoring.charts import AMBER, BLUE, GREEN, GREY, PURPLE, RED, Series, bar_chart, line_chart
+from monitoring.metrics import LATENCY_BUCKETS
+from monitoring.models import Alert, AlertSeverity, CallOutcome, PartnerRequestLog
+from monitoring.rules import SENT
+from monitoring.templatetags.monitoring_format import duration
+from partners.models import Partner
+
+# Upper bounds (ms) of the latency histogram: the Prometheus metric's buckets.
+LATENCY_BOUNDS_MS = tuple(int(seconds * 1000) for seconds in LATENCY_BUCKETS)
+SUCCESS = Q(outcome=CallOutcome.SUCCESS)
+
+
+class EpochBucket(Func):
+    """Start (Unix seconds) of the `seconds`-wide time bucket a timestamp falls in."""
+
+    output_field = IntegerField()
+
+    def __init__(self, expression, seconds: int):
+        super().__init__(expression)
+        self.seconds = int(seconds)
+
+    def as_sql(self, compiler, connection, **extra):
+        raise NotSupportedError("Time buckets are written for SQLite and PostgreSQL only.")
+
+    def as_sqlite(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        s = self.seconds
+        # '%%' because Django formats the query with its parameters afterwards.
+        return f"((CAST(strftime('%%s', {sql}) AS INTEGER) / {s}) * {s})", params
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        s = self.seconds
+        return f"(FLOOR(EXTRACT(EPOCH FROM {sql}) / {s}) * {s})::bigint", params
+
+
+def _call_aggregates() -> dict:
+    return {
+        "calls": Count("pk", filter=Q(outcome__in=SENT)),
+        "errors": Count("pk", filter=Q(outcome__in=SENT) & ~SUCCESS),
+        "refused": Count("pk", filter=Q(outcome=CallOutcome.REFUSED)),
+        **{
+            f"le_{bound}": Count("pk", filter=Q(outcome__in=SENT, duration_ms__lte=bound))
+            for bound in LATENCY_BOUNDS_MS
+        },
+    }
+
+
+def quantile_ms(row: dict, q: float) -> float | None:
+    """Estimate the q-quantile of call durations from cumulative bucket counts, linear
+    within the bucket it falls in; None without calls; the top bound when beyond it."""
+    total = row["calls"]
+    if not total:
+        return None
+    rank = q * total
+    lower_bound, lower_count = 0, 0
+    for bound in LATENCY_BOUNDS_MS:
+        count = row[f"le_{bound}"]
+        if count >= rank:
+            share = (rank - lower_count) / (count - lower_count) if count > lower_count else 1
+            return lower_bound + (bound - lower_bound) * share
+        lower_bound, lower_count = bound, count
+    return float(LATENCY_BOUNDS_MS[-1])
+
+
+@dataclass
+class Point:
+    start: datetime
+    calls: int = 0
+    errors: int = 0
+    refused: int = 0
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+
+    @property
+    def successes(self) -> int:
+        return self.calls - self.errors
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.errors / self.calls if self.calls else None
+
+
+# A time bucket is final once it ended this long ago (a request log is stamped when its
+# row is written, so only transactions still open can add to a bucket that has ended).
+SETTLE_SECONDS = 120
+
+
+def _bucket_rows(*, since: int, seconds: int, partner_id) -> dict[int, dict]:
+    logs = PartnerRequestLog.objects.filter(created_at__gte=datetime.fromtimestamp(since, tz=UTC))
+    if partner_id:
+        logs = logs.filter(partner_id=partner_id)
+    rows = (
+        logs.annotate(bucket=EpochBucket("created_at", seconds))
+        .values("bucket")
+        .annotate(**_call_aggregates())
+        .order_by("bucket")
+    )
+    return {row.pop("bucket"): row for row in rows}
+
+
+def call_series(*, end: datetime, span: timedelta, step: timedelta, partner_id=None) -> list[Point]:
+    """One Point per `step` over `span` up to `end`, empty buckets included.
+
+    Buckets that are over never change, so they are kept in the cache and only the
+    buckets since the last final one are aggregated again: one query either way, and
+    after the first view it reads minutes of rows instead of days."""
+    seconds = int(step.total_seconds())
+    end_ts = int(end.timestamp())
+    first = ((end_ts - int(span.total_seconds())) // seconds + 1) * seconds
+    key = f"monitoring:series:v1:{partner_id or 'all'}:{seconds}"
+    cached = cache.get(key)
+    if cached and first <= cached["final_until"] <= end_ts:
+        rows = {b: row for b, row in cached["rows"].items() if b >= first}
+        rows.update(
+            _bucket_rows(since=cached["final_until"], seconds=seconds, partner_id=partner_id)
+        )
+    else:
+        rows = _bucket_rows(since=first, seconds=seconds, partner_id=partner_id)
+    final_until = max(first, (end_ts - SETTLE_SECONDS) // seconds * seconds)
+    final = {b: row for b, row in rows.items() if b < final_until}
+    cache.set(key, {"final_until": final_until, "rows": final}, int(span.total_seconds()))
+
+    points = []
+    for start in range(first, end_ts + 1, seconds):
+        row = rows.get(start)
+        point = Point(start=datetime.fromtimestamp(start, tz=timezone.get_current_timezone()))
+        if row:
+            point.calls, point.errors, point.refused = row["calls"], row["errors"], row["refused"]
+            point.p50_ms, point.p95_ms = quantile_ms(row, 0.5), quantile_ms(row, 0.95)
+        points.append(point)
+    return points
+
+
+def call_charts(points: list[Point], *, label_format: str) -> list[tuple[str, str]]:
+    """(caption, SVG) of the volume, error rate and latency charts over a series."""
+    labels = [p.start.strftime(label_format) for p in points]
+    volume = bar_chart(
+        "Calls",
+        labels,
+        [
+            Series("succeeded", GREEN, [p.successes for p in points]),
+            Series("failed", RED, [p.errors for p in points]),
+            Series("refused (breaker)", GREY, [p.refused for p in points]),
+        ],
+        fmt=lambda v: f"{v:,.0f}",
+    )
+    errors = line_chart(
+        "Error rate",
+        labels,
+        [Series("error rate", AMBER, [p.error_rate for p in points])],
+        fmt=lambda v: f"{v:.0%}",
+        y_max=1.0,
+        threshold=settings.ALERT_ERROR_RATE,
+    )
+    latency = line_chart(
+        "Latency",
+        labels,
+        [
+            Series("p50", BLUE, [p.p50_ms for p in points]),
+            Series("p95", PURPLE, [p.p95_ms for p in points]),
+        ],
+        fmt=duration,
+        threshold=settings.ALERT_LATENCY_MS,
+    )
+    return [
+        ("Calls", volume),
+        ("Error rate (dashed: alert threshold)", errors),
+        ("Latency, p50 and p95", latency),
+    ]
+
+
+@dataclass
+class PartnerCard:
+    partner: Partner
+    mode: str
+    breaker: str
+    last_success: datetime | None
+    calls: int = 0
+    errors: int = 0
+    refused: int = 0
+    p95_ms: float | None = None
+    alerts: list[Alert] = field(default_factory=list)
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.errors / self.calls if self.calls else None
+
+    @property
+    def health(self) -> str:
+        """red: broken now; amber: something to look at; green: calls succeed; idle: no
+        calls in the hour and nothing open (roster and manual partners mostly)."""
+        critical = any(a.severity == AlertSeverity.CRITICAL for a in self.alerts)
+        failing = (
+            self.calls >= settings.ALERT_ERROR_RATE_MIN_CALLS
+            and (self.error_rate or 0) > settings.ALERT_ERROR_RATE
+        )
+        if critical or failing or self.breaker != "closed":
+            return "red"
+        if self.alerts or (self.error_rate or 0) >= 0.1 or self.refused:
+            return "amber"
+        return "green" if self.calls else "idle"
+
+
+def partner_cards(*, now: datetime) -> list[PartnerCard]:
+    """One card per active partner: three queries whatever the number of rows."""
+    from partners.breakers import breaker_state
+
+    newest_success = PartnerRequestLog.objects.filter(
+        partner=OuterRef("pk"), outcome=CallOutcome.SUCCESS
+    )
+    partners = Partner.objects.filter(active=True).annotate(
+        last_success=Subquery(newest_success.order_by("-created_at").values("created_at")[:1])
+    )
+    hour = (
+        PartnerRequestLog.objects.filter(created_at__gte=now - timedelta(hours=1))
+        .values("partner_id")
+        .annotate(**_call_aggregates())
+        .order_by()
+    )
+    stats = {row["partner_id"]: row for row in hour}
+    alerts: dict[int, list[Alert]] = {}
+    for alert in Alert.objects.filter(resolved_at=None, partner__isnull=False).order_by(
+        "opened_at"
+    ):
+        alerts.setdefault(alert.partner_id, []).append(alert)
+    cards = []
+    for partner in partners.order_by("name"):
+        try:
+            mode = partner.effective_mode
+        except Exception:  # a bad <SLUG>_MODE: `manage.py check` names it
+            mode = "misconfigured"
+        try:
+            breaker = breaker_state(partner.slug)
+        except Exception:
+            breaker = "unknown"
+        card = PartnerCard(
+            partner, mode, breaker, partner.last_success, alerts=alerts.get(partner.pk, [])
+        )
+        row = stats.get(partner.pk)
+        if row:
+            card.calls, card.errors, card.refused = row["calls"], row["errors"], row["refused"]
+            card.p95_ms = quantile_ms(row, 0.95)
+        cards.append(card)
+    return cards
+
+
+FUNNEL = [
+    ("Requested", list(EnrollmentStatus.values)),
+    (
+        "Submitted",
+        [EnrollmentStatus.SUBMITTED, EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED],
+    ),
+    ("Started", [EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED]),
+    ("Completed", [EnrollmentStatus.COMPLETED]),
+]
+
+
+def enrollment_funnel() -> dict:
+    """Enrollments that reached each stage (every later stage counts as having passed
+    it), with failed and cancelled aside."""
+    by_status = dict(
+        Enrollment.objects.values("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("status", "n")
+    )
+    total = sum(by_status.values())
+    stages = []
+    for label, statuses in FUNNEL:
+        n = sum(by_status.get(s, 0) for s in statuses)
+        stages.append({"label": label, "count": n, "share": n / total if total else 0})
+    return {
+        "stages": stages,
+        "failed": by_status.get(EnrollmentStatus.FAILED, 0),
+        "cancelled": by_status.get(EnrollmentStatus.CANCELLED, 0),
+        "by_status": by_status,
+        "total": total,
+    }
+
+
+REVENUE_CACHE_SECONDS = 300
+
+
+def revenue_by_partner() -> dict:
+    """Non-cancelled enrollments times the course's retail price, and the margin over its
+    wholesale cost, per partner. One grouped join over every enrollment: kept for
+    REVENUE_CACHE_SECONDS, since money moves with enrolments, not by the second."""
+    cached = cache.get("monitoring:revenue:v1")
+    if cached is not None:
+        return cached
+    rows = (
+        Enrollment.objects.exclude(status=EnrollmentStatus.CANCELLED)
+        .values("partner__name")
+        .annotate(
+            enrollments=Count("pk"),
+            revenue=Sum("course__retail_price"),
+            cost=Sum("course__wholesale_cost"),
+        )
+        .order_by("-revenue", "partner__name")
+    )
+    result = {
+        "as_of": timezone.now(),
+        "rows": [
+            {
+                "partner": row["partner__name"],
+                "enrollments": row["enrollments"],
+                "revenue": row["revenue"] or Decimal(0),
+                "margin": (row["revenue"] or Decimal(0)) - (row["cost"] or Decimal(0)),
+            }
+            for row in rows
+        ],
+    }
+    cache.set("monitoring:revenue:v1", result, REVENUE_CACHE_SECONDS)
+    return result

@@ -1,0 +1,11 @@
+"""A cache backend that cannot be reached, for the readiness check's 503."""
+
+from django.core.cache.backends.locmem import LocMemCache
+
+
+class UnreachableCache(LocMemCache):
+    def set(self, *args, **kwargs):
+        raise ConnectionError("cache is down")
+
+    async def aset(self, *args, **kwargs):
+        raise ConnectionError("cache is down")
