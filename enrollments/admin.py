@@ -1,15 +1,22 @@
 from django.contrib import admin
 from django.db.models import Count
+from django.template.loader import render_to_string
 from django.utils.html import format_html
 
+from enrollments import admin_actions
 from enrollments.models import (
+    ApiIdempotencyKey,
     Certificate,
     Cohort,
     Enrollment,
+    EnrollmentEvent,
     PartnerAccount,
     Student,
+    StudentEmail,
     Voucher,
 )
+from enrollments.selectors import enrollment_timeline
+from monitoring.admin import RecordAdmin
 
 
 class PartnerAccountInline(admin.TabularInline):
@@ -33,6 +40,7 @@ class StudentAdmin(admin.ModelAdmin):
     search_fields = ["external_ref", "first_name", "last_name", "email"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [PartnerAccountInline]
+    actions = [admin_actions.enroll_students]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(enrollment_count=Count("enrollments"))
@@ -65,6 +73,7 @@ class CohortAdmin(admin.ModelAdmin):
     list_select_related = ["partner"]
     search_fields = ["name", "group_code"]
     autocomplete_fields = ["partner", "students"]
+    actions = [admin_actions.enroll_cohorts]
 
     def get_queryset(self, request):
         return (
@@ -132,6 +141,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
         "partner_data",
         "created_at",
         "updated_at",
+        "timeline",
     ]
     fieldsets = [
         (None, {"fields": ["student", "course", "partner", "cohort", "funding_source", "status"]}),
@@ -139,6 +149,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
             "Progress",
             {
                 "fields": [
+                    "promo_code",
                     "progress_percent",
                     "score",
                     "passed",
@@ -165,8 +176,23 @@ class EnrollmentAdmin(admin.ModelAdmin):
             "Partner calls",
             {"fields": ["attempts", "next_attempt_at", "last_error", "partner_data"]},
         ),
+        ("Timeline", {"fields": ["timeline"]}),
     ]
     inlines = [CertificateInline]
+    actions = [
+        admin_actions.retry_provisioning,
+        admin_actions.sync_now,
+        admin_actions.cancel,
+        admin_actions.open_launch_url,
+    ]
+
+    @admin.display(description="events applied, partner calls and e-mails, oldest first")
+    def timeline(self, obj: Enrollment) -> str:
+        if obj.pk is None:
+            return "-"
+        return render_to_string(
+            "admin/enrollments/timeline.html", {"entries": enrollment_timeline(obj)}
+        )
 
     @admin.display(description="course", ordering="course__code")
     def course_code(self, obj: Enrollment) -> str:
@@ -238,3 +264,27 @@ class VoucherAdmin(admin.ModelAdmin):
     search_fields = ["code", "enrollment__student__external_ref"]
     autocomplete_fields = ["partner", "course", "enrollment"]
     readonly_fields = ["created_at"]
+
+
+@admin.register(EnrollmentEvent)
+class EnrollmentEventAdmin(RecordAdmin):
+    list_display = ["applied_at", "enrollment", "event_type", "source", "occurred_at", "note"]
+    list_filter = ["event_type", "source", "applied_at"]
+    list_select_related = ["enrollment__student", "enrollment__course"]
+    search_fields = ["=enrollment__id", "event_key"]
+    show_full_result_count = False
+
+
+@admin.register(StudentEmail)
+class StudentEmailAdmin(RecordAdmin):
+    list_display = ["sent_at", "kind", "key", "recipient", "subject", "enrollment"]
+    list_filter = ["kind", "sent_at"]
+    list_select_related = ["enrollment__student", "enrollment__course"]
+    search_fields = ["recipient", "=enrollment__id"]
+
+
+@admin.register(ApiIdempotencyKey)
+class ApiIdempotencyKeyAdmin(RecordAdmin):
+    list_display = ["created_at", "user", "key", "status"]
+    list_select_related = ["user"]
+    search_fields = ["key"]

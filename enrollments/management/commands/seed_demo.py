@@ -8,6 +8,7 @@ it makes no partner calls).
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -234,6 +235,8 @@ class Command(BaseCommand):
                         None,
                     )
                 voucher.save()
+        if settings.PARTNER_SIMULATOR and open_or_done:
+            self.mirror_in_simulator(enrollment)
         if status == EnrollmentStatus.COMPLETED:
             Certificate.objects.create(
                 enrollment=enrollment,
@@ -244,3 +247,38 @@ class Command(BaseCommand):
                 else CertificateSource.IMPORT,
                 verification_url="",
             )
+
+    def mirror_in_simulator(self, enrollment: Enrollment) -> None:
+        """Give the simulated partner the same learner and enrollment, so syncing, launching
+        and advancing the demo's enrollments work like any other."""
+        from partners.simulator.models import SimAccount, SimEnrollment
+
+        student, partner = enrollment.student, enrollment.partner
+        account = PartnerAccount.objects.get(student=student, partner=partner)
+        sim_account, _ = SimAccount.objects.get_or_create(
+            partner=partner.slug,
+            external_id=account.external_id,
+            defaults={
+                "email": student.email,
+                "first_name": student.first_name,
+                "last_name": student.last_name,
+                "reference": student.external_ref,
+            },
+        )
+        done = enrollment.status == EnrollmentStatus.COMPLETED
+        SimEnrollment.objects.get_or_create(
+            partner=partner.slug,
+            external_id=enrollment.external_enrollment_id,
+            defaults={
+                "account": sim_account,
+                "course_code": enrollment.course.code,
+                "reference": str(enrollment.pk),
+                "status": SimEnrollment.Status.COMPLETED
+                if done
+                else SimEnrollment.Status.IN_PROGRESS,
+                "progress": enrollment.progress_percent,
+                "score": enrollment.score,
+                "passed": enrollment.passed,
+                "completed_at": enrollment.completed_at,
+            },
+        )

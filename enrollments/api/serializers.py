@@ -1,0 +1,181 @@
+"""Input and output serializers, kept apart (HackSoft): an input serializer only checks
+the shape of what a client sends before a service is called; an output serializer only
+says what a client gets back. Neither saves anything."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from enrollments.api.health import PartnerHealth, partner_health, partner_mode
+from enrollments.models import Certificate, Enrollment, FundingSource, Student
+from partners.models import Partner, PartnerCourse
+
+# --- Partners and courses -----------------------------------------------------------
+
+
+class PartnerHealthOutput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "degraded", "down"])
+    breaker = serializers.ChoiceField(choices=["closed", "open", "half-open", "unknown"])
+    open_alerts = serializers.IntegerField(min_value=0)
+
+
+class PartnerOutput(serializers.ModelSerializer):
+    mode = serializers.SerializerMethodField(
+        help_text="The connection mode in force: api, roster or manual "
+        "(misconfigured when its environment variable is invalid)."
+    )
+    health = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Partner
+        fields = ["slug", "name", "mode", "active", "health"]
+
+    def get_mode(self, partner: Partner) -> str:
+        return partner_mode(partner)
+
+    @extend_schema_field(PartnerHealthOutput)
+    def get_health(self, partner: Partner) -> PartnerHealth:
+        return partner_health(partner)
+
+
+class CourseOutput(serializers.ModelSerializer):
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    credential = serializers.CharField(source="credential_name", read_only=True)
+    price = serializers.DecimalField(
+        source="retail_price",
+        max_digits=10,
+        decimal_places=2,
+        read_only=True,
+        help_text="Retail price.",
+    )
+
+    class Meta:
+        model = PartnerCourse
+        fields = [
+            "id",
+            "partner",
+            "code",
+            "title",
+            "credential",
+            "price",
+            "validity_months",
+            "needs_voucher",
+        ]
+        read_only_fields = fields
+
+
+# --- Students -------------------------------------------------------------------------
+
+
+class StudentInput(serializers.Serializer):
+    external_ref = serializers.CharField(max_length=64, help_text="The organisation's own id.")
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100)
+    email = serializers.EmailField()
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+
+
+class StudentUpdateInput(serializers.Serializer):
+    """PATCH: any of these. The student reference is not among them: partner accounts and
+    roster files know the student by it."""
+
+    first_name = serializers.CharField(max_length=100, required=False)
+    last_name = serializers.CharField(max_length=100, required=False)
+    email = serializers.EmailField(required=False)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+
+    def to_internal_value(self, data):
+        # An ignored field would look like a successful change to the client: refuse it.
+        if isinstance(data, dict) and "external_ref" in data:
+            raise serializers.ValidationError(
+                {"external_ref": ["The student reference cannot be changed."]}
+            )
+        return super().to_internal_value(data)
+
+
+class StudentOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Student
+        fields = ["id", "external_ref", "first_name", "last_name", "email", "phone"]
+        read_only_fields = fields
+
+
+# --- Enrollments and certificates -------------------------------------------------------
+
+
+class EnrollmentInput(serializers.Serializer):
+    student = serializers.PrimaryKeyRelatedField(queryset=Student.objects.all())
+    course = serializers.PrimaryKeyRelatedField(queryset=PartnerCourse.objects.all())
+    funding_source = serializers.ChoiceField(choices=FundingSource.choices, required=False)
+
+
+# Certificate links are empty when the partner gave none: a plain string in the schema,
+# not a "uri" (which would forbid the empty string).
+CERTIFICATE_LINK = {"read_only": True, "help_text": "Empty when the partner gave none."}
+
+
+class EnrollmentCertificateOutput(serializers.ModelSerializer):
+    url = serializers.CharField(**CERTIFICATE_LINK)
+    verification_url = serializers.CharField(**CERTIFICATE_LINK)
+
+    class Meta:
+        model = Certificate
+        fields = ["number", "issued_at", "expires_at", "url", "verification_url", "source"]
+        read_only_fields = fields
+
+
+class EnrollmentOutput(serializers.ModelSerializer):
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # A reverse one-to-one that does not exist reads as null (allow_null).
+    certificate = EnrollmentCertificateOutput(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Enrollment
+        fields = [
+            "id",
+            "student",
+            "course",
+            "partner",
+            "status",
+            "progress_percent",
+            "score",
+            "external_enrollment_id",
+            "funding_source",
+            "requested_at",
+            "completed_at",
+            "last_synced_at",
+            "last_error",
+            "certificate",
+        ]
+        read_only_fields = fields
+
+
+class LaunchOutput(serializers.Serializer):
+    url = serializers.URLField(help_text="Signs the student in to the course; open it once.")
+    expires_at = serializers.DateTimeField()
+
+
+class CertificateOutput(serializers.ModelSerializer):
+    student = serializers.IntegerField(source="enrollment.student_id", read_only=True)
+    course = serializers.IntegerField(source="enrollment.course_id", read_only=True)
+    partner = serializers.CharField(source="enrollment.partner.slug", read_only=True)
+    url = serializers.CharField(**CERTIFICATE_LINK)
+    verification_url = serializers.CharField(**CERTIFICATE_LINK)
+
+    class Meta:
+        model = Certificate
+        fields = [
+            "id",
+            "enrollment",
+            "student",
+            "course",
+            "partner",
+            "number",
+            "issued_at",
+            "expires_at",
+            "url",
+            "verification_url",
+            "source",
+        ]
+        read_only_fields = fields

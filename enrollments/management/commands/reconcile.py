@@ -1,0 +1,40 @@
+from django.core.management.base import BaseCommand
+from django.db.models import Q
+from django.utils import timezone
+from tqdm import tqdm
+
+from enrollments import services
+from enrollments.models import Enrollment, EnrollmentStatus
+from enrollments.tasks import api_partner_slugs
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-drive every enrollment still `requested` whose next attempt is due "
+        "(lost broker messages, crashes between commit and publish)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--all",
+            dest="everything",
+            action="store_true",
+            help="also those whose backoff has not run out",
+        )
+
+    def handle(self, *args, everything, **options):
+        due = Enrollment.objects.filter(
+            status=EnrollmentStatus.REQUESTED, partner__slug__in=api_partner_slugs()
+        )
+        if not everything:
+            due = due.filter(
+                Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
+            )
+        ids = list(due.order_by("pk").values_list("pk", flat=True))
+        outcome: dict[str, int] = {}
+        for pk in tqdm(ids, desc="reconcile", unit="enrollment", disable=len(ids) < 20):
+            enrollment = services.enrollment_provision(enrollment_id=pk, force=everything)
+            status = enrollment.status if enrollment else "skipped"
+            outcome[status] = outcome.get(status, 0) + 1
+        summary = ", ".join(f"{n} {s}" for s, n in sorted(outcome.items())) or "nothing due"
+        self.stdout.write(f"{len(ids)} enrollment(s) re-driven: {summary}.")

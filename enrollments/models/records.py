@@ -1,0 +1,89 @@
+"""Records of what happened to an enrollment: partner events applied, e-mails sent, and
+API requests already answered (Idempotency-Key)."""
+
+from django.conf import settings
+from django.db import models
+
+from enrollments.models.enrollment import Enrollment
+
+
+class EnrollmentEvent(models.Model):
+    """A partner event applied to an enrollment, with what it changed.
+
+    `event_key` (source:id) makes a redelivered event a no-op; events without an id (a
+    poll) are recorded only when they change something.
+    """
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="events")
+    event_key = models.CharField(max_length=300, blank=True)
+    event_type = models.CharField(max_length=32)
+    source = models.CharField(max_length=16)
+    occurred_at = models.DateTimeField()
+    applied_at = models.DateTimeField(auto_now_add=True)
+    changes = models.JSONField(default=dict, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-applied_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "event_key"],
+                condition=~models.Q(event_key=""),
+                name="enrollmentevent_applied_once",
+            )
+        ]
+        indexes = [models.Index(fields=["enrollment", "-occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} ({self.source}) on #{self.enrollment_id}"
+
+
+class EmailKind(models.TextChoices):
+    ACCOUNT_CREATED = "account_created", "Partner login"
+    ENROLLMENT_ACTIVE = "enrollment_active", "How to start"
+    COURSE_COMPLETED = "course_completed", "Course completed"
+    CERTIFICATE_ISSUED = "certificate_issued", "Certificate issued"
+    EXPIRY_REMINDER = "expiry_reminder", "Certificate expiry reminder"
+
+
+class StudentEmail(models.Model):
+    """An e-mail sent to a student about an enrollment; unique per (enrollment, kind, key)
+    so each is sent once (key: the reminder's days before expiry)."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=24, choices=EmailKind.choices)
+    key = models.CharField(max_length=32, blank=True)
+    recipient = models.EmailField()
+    subject = models.CharField(max_length=200)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "kind", "key"], name="studentemail_sent_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient}"
+
+
+class ApiIdempotencyKey(models.Model):
+    """The first answer to a POST with an Idempotency-Key, replayed to its retries."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="apiidempotencykey_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.status}"

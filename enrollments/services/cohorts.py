@@ -1,0 +1,137 @@
+"""Enrolling a whole cohort: one enrollment per student, with a result each; the partner's
+group enrolment where it has one and the cohort carries a group code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from enrollments.models import Cohort, Enrollment, EnrollmentStatus, FundingSource, Student
+from enrollments.services.enrollment import enrollment_create
+from enrollments.services.errors import EnrollmentError
+from enrollments.services.provisioning import _ensure_account
+from partners.context import partner_call_context
+from partners.errors import PartnerError
+from partners.models import ConnectionMode, PartnerCourse
+from partners.registry import adapter_class, get_adapter
+
+
+@dataclass
+class StudentResult:
+    student: Student
+    enrollment: Enrollment | None = None
+    error: str = ""
+
+
+def cohort_enroll(
+    *,
+    cohort: Cohort,
+    course: PartnerCourse,
+    funding_source: str = FundingSource.OTHER,
+    students: list[Student] | None = None,
+) -> list[StudentResult]:
+    """Enrol the cohort's students (or `students`) in `course`; a student who cannot be
+    enrolled (already enrolled, no voucher left) gets an error and the rest go on."""
+    group = _uses_group_enrollment(cohort, course)
+    results = []
+    for student in (
+        students if students is not None else cohort.students.order_by("last_name", "first_name")
+    ):
+        try:
+            with transaction.atomic():
+                enrollment = enrollment_create(
+                    student=student, course=course, funding_source=funding_source, cohort=cohort
+                )
+                if group:
+                    # Held back from one-by-one provisioning: the group call enrols them.
+                    Enrollment.objects.filter(pk=enrollment.pk).update(
+                        next_attempt_at=_far_future()
+                    )
+            results.append(StudentResult(student=student, enrollment=enrollment))
+        except EnrollmentError as exc:
+            results.append(StudentResult(student=student, error=str(exc)))
+    created = [r.enrollment.pk for r in results if r.enrollment]
+    if group and created:
+        from enrollments.tasks import provision_group
+
+        transaction.on_commit(lambda: provision_group.delay(created))
+    return results
+
+
+def _uses_group_enrollment(cohort: Cohort, course: PartnerCourse) -> bool:
+    partner = course.partner
+    return (
+        bool(cohort.group_code)
+        and cohort.partner_id == partner.id
+        and partner.effective_mode == ConnectionMode.API
+        and adapter_class(partner.slug).supports_group_enrollment
+    )
+
+
+def _far_future():
+    # Long enough for the group call; if it is lost, reconcile provisions them one by one.
+    return timezone.now() + timedelta(hours=1)
+
+
+def cohort_provision_group(*, enrollment_ids: list[int]) -> dict[int, str]:
+    """Make missing accounts, then enrol them all in one group call. Returns enrollment id
+    → error for the ones the partner refused (they are marked failed). If the group call
+    itself fails, each enrollment falls back to one-by-one provisioning."""
+    from enrollments.services.enrollment import schedule_provisioning
+    from enrollments.services.provisioning import _fail
+
+    enrollments = list(
+        Enrollment.objects.select_related("student", "course", "partner", "cohort")
+        .filter(pk__in=enrollment_ids, status=EnrollmentStatus.REQUESTED)
+        .order_by("pk")
+    )
+    if not enrollments:
+        return {}
+    first = enrollments[0]
+    adapter = get_adapter(first.partner.slug)
+    errors: dict[int, str] = {}
+    accounts = {}
+    with partner_call_context():
+        for enrollment in enrollments:
+            try:
+                accounts[enrollment.pk], _ = _ensure_account(adapter, enrollment)
+            except PartnerError as exc:
+                errors[enrollment.pk] = str(exc)
+        ready = [e for e in enrollments if e.pk in accounts]
+        try:
+            items = adapter.enroll_group(
+                group_code=first.cohort.group_code,
+                course_code=first.course.code,
+                account_ids=[accounts[e.pk].external_id for e in ready],
+                idempotency_key="partnerhub-group-" + "-".join(str(e.pk) for e in ready),
+            )
+        except PartnerError:
+            for enrollment in enrollments:
+                Enrollment.objects.filter(pk=enrollment.pk).update(next_attempt_at=None)
+                schedule_provisioning(enrollment)
+            return errors
+    by_account = {item.account_id: item for item in items}
+    now = timezone.now()
+    for enrollment in ready:
+        item = by_account.get(accounts[enrollment.pk].external_id)
+        if item is None or item.enrollment is None:
+            reason = item.error if item else "not in the partner's answer"
+            errors[enrollment.pk] = reason
+            _fail(enrollment, PartnerError(f"group enrolment refused: {reason}"))
+            continue
+        Enrollment.objects.filter(pk=enrollment.pk, status=EnrollmentStatus.REQUESTED).update(
+            external_enrollment_id=item.enrollment.external_id,
+            status=EnrollmentStatus.ACTIVE
+            if item.enrollment.status == "active"
+            else EnrollmentStatus.SUBMITTED,
+            submitted_at=now,
+            launch_url=item.enrollment.launch_url,
+            partner_data=item.enrollment.raw,
+            attempts=enrollment.attempts + 1,
+            last_error="",
+            next_attempt_at=None,
+        )
+    return errors

@@ -1,0 +1,153 @@
+"""E-mails to students. Each (enrollment, kind, key) is sent once and recorded in
+StudentEmail; a send that fails leaves no record, so the next run tries again."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from enrollments.models import (
+    Certificate,
+    EmailKind,
+    Enrollment,
+    EnrollmentStatus,
+    PartnerAccount,
+    StudentEmail,
+)
+
+logger = logging.getLogger(__name__)
+
+LAUNCH_SALT = "partnerhub.enrollment.launch"
+
+SUBJECTS = {
+    EmailKind.ACCOUNT_CREATED: "Your {partner} login",
+    EmailKind.ENROLLMENT_ACTIVE: "You're enrolled: {course}",
+    EmailKind.COURSE_COMPLETED: "Well done: you completed {course}",
+    EmailKind.CERTIFICATE_ISSUED: "Your certificate for {course}",
+    EmailKind.EXPIRY_REMINDER: "Your {credential} expires in {days} days",
+}
+
+
+def launch_link(enrollment: Enrollment) -> str:
+    """A lasting link to start the course: it asks the partner for a fresh, short-lived
+    sign-in URL at the moment the student clicks (the partner's own expires in minutes)."""
+    token = signing.dumps({"e": enrollment.pk}, salt=LAUNCH_SALT)
+    return settings.SITE_URL.rstrip("/") + reverse("enrollment-launch", args=[token])
+
+
+def _send_once(enrollment: Enrollment, kind: str, context: dict, *, key: str = "") -> bool:
+    student = enrollment.student
+    subject = SUBJECTS[kind].format(
+        partner=enrollment.partner.name,
+        course=enrollment.course.title,
+        credential=enrollment.course.credential_name or enrollment.course.title,
+        days=key,
+    )
+    try:
+        with transaction.atomic():
+            record = StudentEmail.objects.create(
+                enrollment=enrollment, kind=kind, key=key, recipient=student.email, subject=subject
+            )
+    except IntegrityError:
+        return False  # already sent
+    context = {
+        "student": student,
+        "enrollment": enrollment,
+        "course": enrollment.course,
+        "partner": enrollment.partner,
+        "site_url": settings.SITE_URL.rstrip("/"),
+        **context,
+    }
+    try:
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string(f"emails/{kind}.txt", context),
+            to=[student.email],
+        )
+        message.attach_alternative(render_to_string(f"emails/{kind}.html", context), "text/html")
+        message.send()
+    except Exception:
+        record.delete()
+        logger.exception("Could not send %s e-mail for enrollment %s", kind, enrollment.pk)
+        return False
+    return True
+
+
+def _load(enrollment_id: int) -> Enrollment:
+    return Enrollment.objects.select_related("student", "course", "partner").get(pk=enrollment_id)
+
+
+def send_enrollment_active(enrollment_id: int, *, temporary_password: str | None = None) -> bool:
+    """How to start: the launch link, the partner login, and a temporary password once."""
+    enrollment = _load(enrollment_id)
+    account = PartnerAccount.objects.filter(
+        student=enrollment.student, partner=enrollment.partner
+    ).first()
+    return _send_once(
+        enrollment,
+        EmailKind.ENROLLMENT_ACTIVE,
+        {
+            "account": account,
+            "launch_link": launch_link(enrollment),
+            "temporary_password": temporary_password,
+        },
+    )
+
+
+def send_account_created(enrollment_id: int, *, temporary_password: str) -> bool:
+    """The partner gave a temporary password but the enrolment is not through yet: hand the
+    password on now, since it is never stored."""
+    enrollment = _load(enrollment_id)
+    account = PartnerAccount.objects.filter(
+        student=enrollment.student, partner=enrollment.partner
+    ).first()
+    return _send_once(
+        enrollment,
+        EmailKind.ACCOUNT_CREATED,
+        {"account": account, "temporary_password": temporary_password},
+    )
+
+
+def send_course_completed(enrollment_id: int) -> bool:
+    return _send_once(_load(enrollment_id), EmailKind.COURSE_COMPLETED, {})
+
+
+def send_certificate_issued(enrollment_id: int) -> bool:
+    enrollment = _load(enrollment_id)
+    certificate = Certificate.objects.filter(enrollment=enrollment).first()
+    return _send_once(enrollment, EmailKind.CERTIFICATE_ISSUED, {"certificate": certificate})
+
+
+def send_expiry_reminders(*, now=None, days: list[int] | None = None) -> int:
+    """Remind students whose certificate expires within one of `days` (default
+    CERTIFICATE_REMINDER_DAYS: 60, 30, 7). Only the nearest stage is sent: a certificate
+    found 5 days before expiry gets the 7-day reminder, not all three."""
+    now = now or timezone.now()
+    stages = sorted(days or settings.CERTIFICATE_REMINDER_DAYS)
+    if not stages:
+        return 0
+    certificates = (
+        Certificate.objects.filter(
+            expires_at__gt=now, expires_at__lte=now + timedelta(days=stages[-1])
+        )
+        .exclude(enrollment__status=EnrollmentStatus.CANCELLED)
+        .select_related("enrollment__student", "enrollment__course", "enrollment__partner")
+    )
+    sent = 0
+    for certificate in certificates.iterator():
+        stage = next(d for d in stages if certificate.expires_at <= now + timedelta(days=d))
+        sent += _send_once(
+            certificate.enrollment,
+            EmailKind.EXPIRY_REMINDER,
+            {"certificate": certificate, "days": stage},
+            key=str(stage),
+        )
+    return sent

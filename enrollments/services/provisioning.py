@@ -1,0 +1,208 @@
+"""Provisioning: make the partner account if there is none, then enrol.
+
+Safe to run twice and to resume: each step is skipped when its result is already stored,
+and both creations carry an Idempotency-Key derived from our own ids, so a retry after a
+partial failure never makes a second account or enrolment.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from enrollments.models import Enrollment, EnrollmentStatus, PartnerAccount, Voucher, VoucherStatus
+from enrollments.services import notifications
+from partners.config import PartnerConfigurationError
+from partners.context import partner_call_context
+from partners.errors import (
+    PartnerCircuitOpenError,
+    PartnerPermanentError,
+    PartnerRateLimitedError,
+    PartnerTransientError,
+)
+from partners.models import ConnectionMode
+from partners.registry import get_adapter
+from partners.results import StudentInfo
+
+logger = logging.getLogger(__name__)
+
+# While one worker provisions an enrollment, others leave it alone for this long.
+LEASE = timedelta(minutes=5)
+
+
+def backoff_delay(attempts: int) -> timedelta:
+    """1, 2, 4, 8 … minutes (with up to 20 % jitter), capped at PROVISION_MAX_BACKOFF."""
+    minutes = min(2 ** max(attempts - 1, 0), settings.PROVISION_MAX_BACKOFF_MINUTES)
+    return timedelta(minutes=minutes * random.uniform(1.0, 1.2))
+
+
+def _claim(enrollment_id: int) -> Enrollment | None:
+    """Take a lease on a requested enrollment that is due; None if another worker holds
+    it, it is not due yet, or it is no longer requested."""
+    now = timezone.now()
+    claimed = Enrollment.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        pk=enrollment_id,
+        status=EnrollmentStatus.REQUESTED,
+    ).update(next_attempt_at=now + LEASE)
+    if not claimed:
+        return None
+    return Enrollment.objects.select_related("student", "course", "partner", "cohort").get(
+        pk=enrollment_id
+    )
+
+
+def enrollment_provision(*, enrollment_id: int, force: bool = False) -> Enrollment | None:
+    """Create the partner account and the enrolment for a `requested` enrollment of an
+    `api`-mode partner. Transient failures schedule the next attempt with backoff, an open
+    breaker defers it, a permanent failure marks it failed with the reason.
+    Returns the enrollment, or None when there was nothing to do."""
+    if force:
+        Enrollment.objects.filter(pk=enrollment_id, status=EnrollmentStatus.REQUESTED).update(
+            next_attempt_at=None
+        )
+    enrollment = _claim(enrollment_id)
+    if enrollment is None:
+        return None
+    partner = enrollment.partner
+    if partner.effective_mode != ConnectionMode.API:
+        # Roster and manual partners are enrolled by file or by staff, not by us.
+        Enrollment.objects.filter(pk=enrollment.pk).update(next_attempt_at=None)
+        return enrollment
+
+    temporary_password: str | None = None
+    with partner_call_context(enrollment_id=enrollment.pk):
+        try:
+            adapter = get_adapter(partner.slug)
+            account, temporary_password = _ensure_account(adapter, enrollment)
+            result = adapter.enroll(
+                account_id=account.external_id,
+                course_code=enrollment.course.code,
+                reference=str(enrollment.pk),
+                idempotency_key=f"partnerhub-enrollment-{enrollment.pk}",
+                options=_enroll_options(enrollment),
+            )
+        except PartnerCircuitOpenError as exc:
+            _defer(
+                enrollment,
+                exc,
+                delay=timedelta(seconds=settings.PARTNER_BREAKER_RESET_SECONDS),
+                count=False,
+            )
+            return enrollment
+        except PartnerRateLimitedError as exc:
+            wait = (
+                timedelta(seconds=exc.retry_after)
+                if exc.retry_after
+                else backoff_delay(enrollment.attempts + 1)
+            )
+            _defer(enrollment, exc, delay=max(wait, backoff_delay(enrollment.attempts + 1)))
+            _hand_over_password(enrollment, temporary_password)
+            return enrollment
+        except PartnerTransientError as exc:
+            _defer(enrollment, exc, delay=backoff_delay(enrollment.attempts + 1))
+            _hand_over_password(enrollment, temporary_password)
+            return enrollment
+        except (PartnerPermanentError, PartnerConfigurationError) as exc:
+            _fail(enrollment, exc)
+            _hand_over_password(enrollment, temporary_password)
+            return enrollment
+
+    with transaction.atomic():
+        locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+        if locked.status != EnrollmentStatus.REQUESTED:
+            return locked  # cancelled (or moved on by an event) meanwhile
+        locked.external_enrollment_id = result.external_id
+        locked.status = (
+            EnrollmentStatus.ACTIVE if result.status == "active" else EnrollmentStatus.SUBMITTED
+        )
+        locked.submitted_at = timezone.now()
+        locked.launch_url = result.launch_url or locked.launch_url
+        locked.partner_data = result.raw
+        locked.attempts += 1
+        locked.last_error = ""
+        locked.next_attempt_at = None
+        locked.save()
+        pk = locked.pk
+        transaction.on_commit(
+            lambda: notifications.send_enrollment_active(pk, temporary_password=temporary_password)
+        )
+    return locked
+
+
+def _ensure_account(adapter, enrollment: Enrollment) -> tuple[PartnerAccount, str | None]:
+    student = enrollment.student
+    account = PartnerAccount.objects.filter(student=student, partner=enrollment.partner).first()
+    if account and account.external_id:
+        return account, None
+    result = adapter.create_account(
+        student=StudentInfo(
+            external_ref=student.external_ref,
+            first_name=student.first_name,
+            last_name=student.last_name,
+            email=student.email,
+            phone=student.phone,
+        ),
+        idempotency_key=f"partnerhub-account-{enrollment.partner.slug}-{student.pk}",
+    )
+    account, _ = PartnerAccount.objects.update_or_create(
+        student=student,
+        partner=enrollment.partner,
+        defaults={
+            "external_id": result.external_id,
+            "username": result.username,
+            "login_url": result.login_url,
+            "partner_data": result.raw,
+        },
+    )
+    return account, result.temporary_password
+
+
+def _enroll_options(enrollment: Enrollment) -> dict:
+    options: dict = {}
+    voucher = (
+        Voucher.objects.filter(enrollment=enrollment, status=VoucherStatus.ASSIGNED)
+        .exclude(code="")
+        .first()
+    )
+    if voucher:
+        options["voucher_code"] = voucher.code
+    cohort = enrollment.cohort
+    if cohort and cohort.group_code:
+        options["group_code"] = cohort.group_code
+        options["exam_group"] = cohort.group_code
+    if enrollment.promo_code:
+        options["promo_code"] = enrollment.promo_code
+    return options
+
+
+def _hand_over_password(enrollment: Enrollment, temporary_password: str | None) -> None:
+    # The account exists but the enrolment did not go through this time: the password is
+    # never stored, so it goes to the student now or never.
+    if temporary_password:
+        notifications.send_account_created(enrollment.pk, temporary_password=temporary_password)
+
+
+def _defer(enrollment: Enrollment, exc: Exception, *, delay: timedelta, count: bool = True) -> None:
+    Enrollment.objects.filter(pk=enrollment.pk, status=EnrollmentStatus.REQUESTED).update(
+        attempts=enrollment.attempts + (1 if count else 0),
+        last_error=f"{type(exc).__name__}: {exc}"[:1000],
+        next_attempt_at=timezone.now() + delay,
+    )
+    logger.info("Enrollment %s deferred %s: %s", enrollment.pk, delay, exc)
+
+
+def _fail(enrollment: Enrollment, exc: Exception) -> None:
+    Enrollment.objects.filter(pk=enrollment.pk, status=EnrollmentStatus.REQUESTED).update(
+        status=EnrollmentStatus.FAILED,
+        attempts=enrollment.attempts + 1,
+        last_error=f"{type(exc).__name__}: {exc}"[:1000],
+        next_attempt_at=None,
+    )
+    logger.warning("Enrollment %s failed: %s", enrollment.pk, exc)

@@ -1,0 +1,257 @@
+"""The one write path: idempotent, order-proof, side effects once."""
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from enrollments.models import (
+    Certificate,
+    Enrollment,
+    EnrollmentEvent,
+    EnrollmentStatus,
+    StudentEmail,
+)
+from enrollments.services import EnrollmentNotFound, enrollment_apply_event
+from partners.events import EventSource, EventType, PartnerEvent
+from partners.results import CertificateResult
+from tests.factories import make_course, make_enrollment, partner
+
+T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
+EXAMPLE = itertools.count()
+
+
+def event(
+    kind=EventType.PROGRESS_UPDATED,
+    *,
+    at=0,
+    eid="",
+    progress=None,
+    score=None,
+    passed=None,
+    cert=None,
+    ext="E-1",
+):
+    return PartnerEvent(
+        type=kind,
+        partner="hsi",
+        occurred_at=T0 + timedelta(minutes=at),
+        external_enrollment_id=ext,
+        progress_percent=progress,
+        score=score,
+        passed=passed,
+        certificate=cert,
+        event_id=eid,
+        raw={"n": at},
+    )
+
+
+CERT = CertificateResult(number="C-1", issued_at=T0 + timedelta(days=1))
+
+
+@pytest.fixture
+def enrollment(db):
+    return make_enrollment(
+        course=make_course(partner("hsi"), validity_months=24),
+        status=EnrollmentStatus.SUBMITTED,
+        external_enrollment_id="E-1",
+    )
+
+
+def state(e: Enrollment) -> tuple:
+    e.refresh_from_db()
+    cert = Certificate.objects.filter(enrollment=e).values_list("number", flat=True).first()
+    return (
+        e.status,
+        e.progress_percent,
+        e.score,
+        e.passed,
+        e.started_at,
+        e.completed_at,
+        e.last_event_at,
+        e.partner_data,
+        cert,
+    )
+
+
+def test_progress_only_rises(enrollment, django_capture_on_commit_callbacks):
+    enrollment_apply_event(event(progress=80, at=1))
+    enrollment_apply_event(event(progress=40, at=2))
+    enrollment.refresh_from_db()
+    assert enrollment.progress_percent == 80 and enrollment.status == EnrollmentStatus.ACTIVE
+    assert enrollment.last_event_at == T0 + timedelta(minutes=2)
+
+
+def test_completed_never_goes_back(enrollment):
+    enrollment_apply_event(event(EventType.COURSE_COMPLETED, at=5))
+    enrollment_apply_event(event(progress=30, at=9))
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.COMPLETED and enrollment.progress_percent == 100
+    assert enrollment.completed_at == T0 + timedelta(minutes=5)
+
+
+def test_the_same_event_twice_changes_nothing_the_second_time(enrollment):
+    first = enrollment_apply_event(event(progress=50, eid="msg_1"))
+    second = enrollment_apply_event(event(progress=50, eid="msg_1"))
+    assert first.changed and not second.changed and second.duplicate
+    assert EnrollmentEvent.objects.filter(enrollment=enrollment).count() == 1
+
+
+def test_an_old_score_never_overwrites_a_newer_one(enrollment):
+    enrollment_apply_event(event(at=10, score=Decimal("810"), passed=True))
+    enrollment_apply_event(event(at=5, score=Decimal("640"), passed=False))
+    enrollment.refresh_from_db()
+    assert (enrollment.score, enrollment.passed) == (Decimal("810"), True)
+
+
+def test_a_certificate_is_set_once(enrollment):
+    enrollment_apply_event(event(EventType.CERTIFICATE_ISSUED, cert=CERT, at=3))
+    enrollment_apply_event(event(EventType.CERTIFICATE_ISSUED, cert=CERT, at=4))
+    other = CertificateResult(number="C-2", issued_at=T0)
+    result = enrollment_apply_event(event(EventType.CERTIFICATE_ISSUED, cert=other, at=6, eid="x"))
+    assert Certificate.objects.get(enrollment=enrollment).number == "C-1"
+    assert "ignored" in EnrollmentEvent.objects.get(event_key="webhook:x").note
+    assert not result.changes.get("certificate")
+    cert = Certificate.objects.get(enrollment=enrollment)
+    assert cert.expires_at == cert.issued_at.replace(year=cert.issued_at.year + 2)
+
+
+def test_a_failed_exam_is_not_a_completion(enrollment):
+    enrollment_apply_event(
+        event(EventType.COURSE_COMPLETED, at=1, passed=False, score=Decimal("600"))
+    )
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.ACTIVE and enrollment.passed is False
+
+
+def test_unknown_enrollment_raises(db):
+    with pytest.raises(EnrollmentNotFound, match="E-404"):
+        enrollment_apply_event(event(ext="E-404"))
+
+
+def test_match_by_student_and_course(enrollment):
+    e = PartnerEvent(
+        type=EventType.PROGRESS_UPDATED,
+        partner="hsi",
+        occurred_at=T0,
+        student_ref=enrollment.student.external_ref,
+        course_code=enrollment.course.code,
+        progress_percent=35,
+        source=EventSource.IMPORT,
+    )
+    assert enrollment_apply_event(e).enrollment.pk == enrollment.pk
+
+
+def test_cancelled_enrollments_only_record(enrollment):
+    Enrollment.objects.filter(pk=enrollment.pk).update(status=EnrollmentStatus.CANCELLED)
+    result = enrollment_apply_event(event(progress=60, eid="m"))
+    assert not result.changed
+    assert "cancelled" in EnrollmentEvent.objects.get().note
+
+
+def test_unknown_types_change_nothing(enrollment):
+    result = enrollment_apply_event(event(EventType.UNKNOWN, progress=70, eid="u"))
+    assert not result.changed
+    enrollment.refresh_from_db()
+    assert enrollment.progress_percent == 0
+
+
+def test_side_effects_fire_once_on_the_transition_after_commit(
+    enrollment, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        enrollment_apply_event(event(EventType.COURSE_COMPLETED, at=1))
+        enrollment_apply_event(event(EventType.COURSE_COMPLETED, at=2))
+        enrollment_apply_event(event(EventType.CERTIFICATE_ISSUED, cert=CERT, at=3))
+        enrollment_apply_event(event(EventType.CERTIFICATE_ISSUED, cert=CERT, at=4))
+    assert len(callbacks) == 2
+    subjects = sorted(m.subject for m in mail.outbox)
+    assert (
+        len(subjects) == 2
+        and any("completed" in s for s in subjects)
+        and any("certificate" in s for s in subjects)
+    )
+    assert StudentEmail.objects.filter(enrollment=enrollment).count() == 2
+
+
+def test_nothing_is_sent_when_the_transaction_rolls_back(
+    enrollment, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        try:
+            with transaction.atomic():
+                enrollment_apply_event(event(EventType.COURSE_COMPLETED, at=1))
+                raise RuntimeError
+        except RuntimeError:
+            pass
+    assert callbacks == [] and mail.outbox == []
+
+
+# -- property: any order, any repetition ---------------------------------------------------
+
+event_strategy = st.builds(
+    lambda kind, minute, progress, score, passed, with_cert: event(
+        kind,
+        at=minute,
+        eid=f"m{minute}",
+        progress=progress,
+        score=Decimal(score) if score is not None else None,
+        passed=passed,
+        cert=CERT if with_cert else None,
+    ),
+    kind=st.sampled_from(
+        [
+            EventType.ENROLLMENT_CREATED,
+            EventType.PROGRESS_UPDATED,
+            EventType.COURSE_COMPLETED,
+            EventType.CERTIFICATE_ISSUED,
+        ]
+    ),
+    minute=st.integers(0, 10_000),
+    progress=st.none() | st.integers(0, 100),
+    score=st.none() | st.integers(0, 1000),
+    passed=st.none() | st.booleans(),
+    with_cert=st.booleans(),
+)
+
+
+@pytest.mark.django_db
+@hsettings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    events=st.lists(event_strategy, min_size=1, max_size=7, unique_by=lambda e: e.occurred_at),
+    data=st.data(),
+)
+def test_any_order_and_repetition_gives_the_sorted_result(events, data):
+    n = next(EXAMPLE)  # examples share one database: each gets enrollments of its own
+    course = make_course(partner("hsi"), validity_months=24)
+    reference = make_enrollment(course=course, status="submitted", external_enrollment_id=f"R-{n}")
+    shuffled = make_enrollment(
+        course=make_course(partner("hsi"), validity_months=24),
+        status="submitted",
+        external_enrollment_id=f"S-{n}",
+    )
+
+    for e in sorted(events, key=lambda e: e.occurred_at):
+        enrollment_apply_event(_for(e, reference.external_enrollment_id))
+    mixed = data.draw(
+        st.lists(st.sampled_from(events), min_size=len(events), max_size=3 * len(events))
+    )
+    for e in data.draw(st.permutations(events)) + mixed:
+        enrollment_apply_event(_for(e, shuffled.external_enrollment_id))
+
+    assert state(shuffled) == state(reference)
+
+
+def _for(e: PartnerEvent, external_id: str) -> PartnerEvent:
+    from dataclasses import replace
+
+    return replace(e, external_enrollment_id=external_id)
