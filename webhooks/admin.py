@@ -1,7 +1,14 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from monitoring.admin import RecordAdmin
 from webhooks.models import WebhookDelivery, WebhookEvent
+from webhooks.replay import describe, events_reprocess
+
+# Processed inline so staff see the outcome at once; larger sets go through
+# `manage.py replay_webhooks`.
+REPROCESS_LIMIT = 500
 
 
 @admin.register(WebhookDelivery)
@@ -36,3 +43,23 @@ class WebhookEventAdmin(RecordAdmin):
     list_select_related = ["partner", "enrollment__student", "enrollment__course"]
     search_fields = ["=webhook_id", "=enrollment__id"]
     show_full_result_count = False
+    actions = ["reprocess"]
+
+    @admin.action(description="Reprocess selected events", permissions=["reprocess"])
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        ids = list(queryset.order_by("received_at", "pk").values_list("pk", flat=True))
+        if len(ids) > REPROCESS_LIMIT:
+            self.message_user(
+                request,
+                f"{len(ids)} events selected; reprocess at most {REPROCESS_LIMIT} here, or "
+                "use `manage.py replay_webhooks` for more.",
+                messages.ERROR,
+            )
+            return
+        outcome = events_reprocess(event_ids=ids)
+        level = messages.WARNING if outcome.get("failed") else messages.SUCCESS
+        self.message_user(request, f"Reprocessed {len(ids)} events: {describe(outcome)}.", level)
+
+    def has_reprocess_permission(self, request: HttpRequest) -> bool:
+        # Events stay read-only records; reprocessing is allowed to those who may change them.
+        return request.user.has_perm("webhooks.change_webhookevent")

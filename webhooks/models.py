@@ -24,8 +24,19 @@ class WebhookDelivery(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     # The slug as it appeared in the URL, kept even when no such partner exists.
     partner_slug = models.CharField(max_length=64)
+    # No index of its own: (partner, verdict, -received_at) serves every partner lookup.
+    # No database constraint either (Django still applies SET_NULL): checking it locks the
+    # partner's row (FOR KEY SHARE) in every delivery's transaction, and with seven hot
+    # rows under concurrent deliveries PostgreSQL turns those locks into multixacts, the
+    # largest database cost of receiving. Partners are never deleted in practice.
     partner = models.ForeignKey(
-        Partner, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+        Partner,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        db_index=False,
+        db_constraint=False,
     )
     method = models.CharField(max_length=10, default="POST")
     source_ip = models.GenericIPAddressField(null=True, blank=True)
@@ -70,7 +81,16 @@ class EventStatus(models.TextChoices):
 class WebhookEvent(models.Model):
     """One row per distinct event a partner sent: unique per (partner, webhook-id)."""
 
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="webhook_events")
+    # No index of its own: the unique (partner, webhook_id) and (partner, status,
+    # -received_at) serve every partner lookup. No database constraint, for the reason
+    # given on WebhookDelivery.partner; Django's PROTECT still guards deletion.
+    partner = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        related_name="webhook_events",
+        db_index=False,
+        db_constraint=False,
+    )
     webhook_id = models.CharField(max_length=255)
     event_type = models.CharField(max_length=64, blank=True)
     occurred_at = models.DateTimeField(null=True, blank=True)
