@@ -45,7 +45,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@$(PY) manage.py ensure_admin --url http://127.0.0.1:$(PORT)/admin/
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(PY) manage.py serve 127.0.0.1:$(PORT)
 
 test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "enrollments",
     "webhooks",
     "monitoring",
+    "partners.simulator",
 ]
 
 MIDDLEWARE = [
@@ -148,7 +149,8 @@ MAILERS = mailers_from_url(
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Partner Hub <partnerhub@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-ADMINS = [("Partner Hub admins", a) for a in env.list("ADMIN_EMAILS", default=[])]
+# Plain addresses: Django 6.1 deprecates (name, address) pairs.
+ADMINS = env.list("ADMIN_EMAILS", default=[])
 
 # --- Security (checked by `manage.py check --deploy`) ---------------------------------
 if not DEBUG:
@@ -178,6 +180,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_RATE", default="1200/minute")},
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
 }
+# How long a POST's answer is kept for replay to a retry with the same Idempotency-Key.
+API_IDEMPOTENCY_KEY_HOURS = env.int("API_IDEMPOTENCY_KEY_HOURS", default=24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Partner Hub API",
     "DESCRIPTION": "Students, enrollments and certificates across seven training partners.",
@@ -192,6 +196,10 @@ SPECTACULAR_SETTINGS = {
 # No broker configured: tasks run in-process (the embedded default).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if not CELERY_BROKER_URL:
+    # Eager tasks never reach a broker; the in-memory transport keeps kombu from looking
+    # for (and warning about) an AMQP server on localhost.
+    CELERY_BROKER_TRANSPORT = "memory"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -200,11 +208,51 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
+# Periodic jobs; each app adds its own entries (run by Celery beat when scaled, and by
+# the embedded jobs loop under `make run`).
+CELERY_BEAT_SCHEDULE: dict = {
+    "enrollments-reconcile": {"task": "enrollments.tasks.reconcile", "schedule": 60.0},
+    "enrollments-sync-progress": {
+        "task": "enrollments.tasks.sync_open_enrollments",
+        "schedule": env.float("SYNC_INTERVAL_SECONDS", default=300.0),
+    },
+    "enrollments-fetch-certificates": {
+        "task": "enrollments.tasks.fetch_missing_certificates",
+        "schedule": 900.0,
+    },
+    "enrollments-expiry-reminders": {
+        "task": "enrollments.tasks.send_expiry_reminders",
+        "schedule": 3600.0,
+    },
+    "enrollments-prune-idempotency-keys": {
+        "task": "enrollments.tasks.prune_idempotency_keys",
+        "schedule": 24 * 3600.0,
+    },
+}
 # Any countdown we schedule stays well below this, or Redis would redeliver the task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
 # --- Partners ----------------------------------------------------------------------------
 PARTNER_SIMULATOR = env.bool("PARTNER_SIMULATOR", default=not PRODUCTION)
+# Where this service is reached: links in e-mails, the simulator's base URL (the adapters
+# call it there) and where the simulator sends its webhooks.
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
+# A Retry-After longer than this fails the call as rate-limited instead of waiting.
+PARTNER_RETRY_AFTER_CAP_SECONDS = env.float("PARTNER_RETRY_AFTER_CAP_SECONDS", default=30.0)
+PARTNER_BREAKER_FAIL_MAX = env.int("PARTNER_BREAKER_FAIL_MAX", default=5)
+PARTNER_BREAKER_RESET_SECONDS = env.float("PARTNER_BREAKER_RESET_SECONDS", default=60.0)
+# Request and response bodies kept in request logs are cut to this many characters.
+PARTNER_LOG_BODY_CHARS = env.int("PARTNER_LOG_BODY_CHARS", default=8192)
+# "buffered": request logs are written in batches by a background thread (at most
+# PARTNER_LOG_FLUSH_SECONDS late); "immediate": one INSERT per attempt, in the caller.
+PARTNER_LOG_WRITER = env.str("PARTNER_LOG_WRITER", default="buffered")
+PARTNER_LOG_FLUSH_SECONDS = env.float("PARTNER_LOG_FLUSH_SECONDS", default=0.2)
+# Longest wait between provisioning attempts after transient partner failures.
+PROVISION_MAX_BACKOFF_MINUTES = env.int("PROVISION_MAX_BACKOFF_MINUTES", default=360)
+# Open enrollments synced per run of the sync job.
+SYNC_BATCH_SIZE = env.int("SYNC_BATCH_SIZE", default=200)
+# Days before a certificate expires when its holder is reminded (each reminder once).
+CERTIFICATE_REMINDER_DAYS = env.list("CERTIFICATE_REMINDER_DAYS", cast=int, default=[60, 30, 7])
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", default="")
 
@@ -223,3 +271,71 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# --- Monitoring ------------------------------------------------------------------------
+# Who may read /metrics: a client whose address is in this list (addresses or networks),
+# or one sending `Authorization: Bearer <METRICS_TOKEN>`. Behind a proxy use the token.
+METRICS_ALLOWED_IPS = [
+    a for a in env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"]) if a.strip()
+]
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Alert rules look back over this window; evaluated every ALERT_EVALUATION_SECONDS.
+ALERT_WINDOW_MINUTES = env.int("ALERT_WINDOW_MINUTES", default=15)
+ALERT_EVALUATION_SECONDS = env.int("ALERT_EVALUATION_SECONDS", default=60)
+ALERT_ERROR_RATE = env.float("ALERT_ERROR_RATE", default=0.5)
+ALERT_ERROR_RATE_MIN_CALLS = env.int("ALERT_ERROR_RATE_MIN_CALLS", default=10)
+ALERT_LATENCY_MS = env.int("ALERT_LATENCY_MS", default=10_000)
+ALERT_LATENCY_MIN_CALLS = env.int("ALERT_LATENCY_MIN_CALLS", default=5)
+ALERT_SIGNATURE_FAILURES = env.int("ALERT_SIGNATURE_FAILURES", default=3)
+ALERT_EVENT_STUCK_MINUTES = env.int("ALERT_EVENT_STUCK_MINUTES", default=30)
+ALERT_EVENT_LOOKBACK_DAYS = env.int("ALERT_EVENT_LOOKBACK_DAYS", default=7)
+ALERT_VOUCHER_STOCK_MIN = env.int("ALERT_VOUCHER_STOCK_MIN", default=5)
+ALERT_CERTIFICATE_EXPIRY_DAYS = env.int("ALERT_CERTIFICATE_EXPIRY_DAYS", default=30)
+# Per channel (Slack, Sentry, e-mail): no new "opened" about the same rule and partner
+# within this many minutes of the last message.
+ALERT_NOTIFY_COOLDOWN_MINUTES = env.int("ALERT_NOTIFY_COOLDOWN_MINUTES", default=30)
+EMAIL_SUBJECT_PREFIX = "[Partner Hub] "
+# Request logs and webhook deliveries older than this are deleted, in batches.
+MONITORING_RETENTION_DAYS = env.int("MONITORING_RETENTION_DAYS", default=30)
+MONITORING_PRUNE_BATCH_SIZE = env.int("MONITORING_PRUNE_BATCH_SIZE", default=5000)
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production" if PRODUCTION else "dev")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from config.sentry import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "monitoring-evaluate-alerts": {
+            "task": "monitoring.tasks.evaluate_alerts",
+            "schedule": float(ALERT_EVALUATION_SECONDS),
+        },
+        "monitoring-prune-logs": {
+            "task": "monitoring.tasks.prune_logs",
+            "schedule": 6 * 3600.0,
+        },
+    }
+)
+
+# --- Webhooks ----------------------------------------------------------------------------
+# Characters of each delivery's body kept on its row (the event keeps the whole payload).
+WEBHOOK_DELIVERY_BODY_CHARS = env.int("WEBHOOK_DELIVERY_BODY_CHARS", default=65536)
+# Proxies in front of the web processes that append to X-Forwarded-For (0: none, the
+# socket address is the sender's). Never more than really there, or senders can forge it.
+WEBHOOK_TRUSTED_PROXIES = env.int("WEBHOOK_TRUSTED_PROXIES", default=0)
+# An event naming an enrollment we do not know yet is retried (backoff) this long, then fails.
+WEBHOOK_DEFER_HOURS = env.int("WEBHOOK_DEFER_HOURS", default=24)
+# Seconds between reconcile sweeps: events left received (lost broker message), deferred due.
+WEBHOOK_RECONCILE_SECONDS = env.int("WEBHOOK_RECONCILE_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "webhooks-reconcile": {
+            "task": "webhooks.tasks.reconcile_webhook_events",
+            "schedule": float(WEBHOOK_RECONCILE_SECONDS),
+        },
+    }
+)

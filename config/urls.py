@@ -1,6 +1,11 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
+
+from enrollments import views as enrollment_views
+from monitoring.health import liveness_view, readiness_view
+from monitoring.views import dashboard_view, metrics_view
 
 admin.site.site_header = "Partner Hub"
 admin.site.site_title = "Partner Hub"
@@ -8,5 +13,19 @@ admin.site.index_title = "Partners, students, enrollments and what every partner
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path(
+        "admin/monitoring/dashboard/",
+        admin.site.admin_view(dashboard_view),
+        name="monitoring-dashboard",
+    ),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("enrollments.api.urls")),
+    path("go/<str:token>/", enrollment_views.launch, name="enrollment-launch"),
+    path("health/", readiness_view, name="health"),
+    path("health/live/", liveness_view, name="health-live"),
+    path("metrics", metrics_view, name="metrics"),
+    path("webhooks/", include("webhooks.urls")),
 ]
+
+if settings.PARTNER_SIMULATOR:
+    urlpatterns.append(path("simulator/", include("partners.simulator.urls")))

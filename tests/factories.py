@@ -7,12 +7,15 @@ from decimal import Decimal
 from django.utils import timezone
 
 from enrollments.models import (
+    ApiIdempotencyKey,
     Certificate,
     Cohort,
     Enrollment,
+    EnrollmentEvent,
     EnrollmentStatus,
     PartnerAccount,
     Student,
+    StudentEmail,
     Voucher,
     VoucherStatus,
 )
@@ -134,6 +137,32 @@ def make_alert(**kw) -> Alert:
     return Alert.objects.create(**kw)
 
 
+def make_enrollment_event(**kw):
+    kw.setdefault("enrollment", make_enrollment())
+    kw.setdefault("event_type", "progress.updated")
+    kw.setdefault("source", "webhook")
+    kw.setdefault("occurred_at", timezone.now())
+    return EnrollmentEvent.objects.create(**kw)
+
+
+def make_student_email(**kw):
+    kw.setdefault("enrollment", make_enrollment())
+    kw.setdefault("kind", "enrollment_active")
+    kw.setdefault("recipient", kw["enrollment"].student.email)
+    kw.setdefault("subject", "You're enrolled")
+    return StudentEmail.objects.create(**kw)
+
+
+def make_api_key(**kw):
+    from django.contrib.auth import get_user_model
+
+    n = next(_seq)
+    user = get_user_model().objects.create_user(f"api{n}")
+    return ApiIdempotencyKey.objects.create(
+        user=user, key=f"k{n}", fingerprint="f", status=201, body={}
+    )
+
+
 MAKERS = {
     Partner: make_partner,
     PartnerCourse: make_course,
@@ -147,4 +176,7 @@ MAKERS = {
     WebhookEvent: make_event,
     PartnerRequestLog: make_request_log,
     Alert: make_alert,
+    EnrollmentEvent: make_enrollment_event,
+    StudentEmail: make_student_email,
+    ApiIdempotencyKey: make_api_key,
 }

@@ -7,6 +7,8 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-used-anywhere-els
 os.environ.setdefault("PARTNER_SIMULATOR", "true")
 os.environ.setdefault("EMAIL_URL", "consolemail://")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# Test transactions are invisible to another thread: write request logs in the caller.
+os.environ.setdefault("PARTNER_LOG_WRITER", "immediate")
 
 from config.settings import *  # noqa: F403
 

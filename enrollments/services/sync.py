@@ -29,7 +29,7 @@ def _require_partner_link(enrollment: Enrollment) -> None:
 
 def enrollment_sync_progress(*, enrollment: Enrollment) -> ApplyResult:
     """Ask the partner for progress (and the certificate once completed) and apply it."""
-    if enrollment.status not in (*SYNCABLE, EnrollmentStatus.COMPLETED):
+    if enrollment.status in (EnrollmentStatus.CANCELLED, EnrollmentStatus.FAILED):
         raise EnrollmentStateError(
             f"A {enrollment.get_status_display().lower()} enrollment is not synced."
         )
