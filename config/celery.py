@@ -3,9 +3,29 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("partnerhub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect(dispatch_uid="config.celery.connections_before_task")
+@task_postrun.connect(dispatch_uid="config.celery.connections_after_task")
+def _connections_as_for_a_request(**kwargs) -> None:
+    """A task treats database connections as Django treats a request: kept for
+    CONN_MAX_AGE, health-checked before reuse, dropped after an error.
+
+    Celery's own Django fixup closes them around every task unless CELERY_DB_REUSE_MAX
+    is set (settings.py sets it, so the fixup only recycles them now and then). Opening
+    a PostgreSQL connection costs a worker more than applying a batch of webhook events.
+    Eager tasks run inside the caller's request or command, which owns its connections.
+    """
+    task = kwargs.get("task")
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()

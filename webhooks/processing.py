@@ -58,14 +58,34 @@ def event_process(*, event_id: int, force: bool = False, now: datetime | None = 
 def events_process(
     *, event_ids: Sequence[int], force: bool = False, now: datetime | None = None
 ) -> dict[int, str]:
-    """Process a batch of events in one transaction, each in its own savepoint, and return
-    each one's status afterwards.
+    """Process a batch of events in one transaction and return each one's status
+    afterwards.
 
     One transaction for the batch is what makes a worker fast: the commit (a disk flush)
     and the event row locking and updating are paid once per batch, not per event. Each
-    event's work and its new status still commit together, and one event's failure rolls
-    back only its own work."""
+    event's work and its new status commit together.
+
+    A batch is first applied as it comes, without a savepoint per event. If any event
+    raises (an enrollment not known yet, a handler error, a lock conflict), the whole
+    batch is rolled back, nothing of it having taken effect, and applied again with each
+    event in its own savepoint, so that one event's failure rolls back only its own
+    work and is recorded on it."""
     now = now or timezone.now()
+    if len(event_ids) > 1:
+        try:
+            return _process_batch(event_ids, force=force, now=now, isolated=False)
+        except _BatchAbandoned as exc:
+            logger.info("Webhook batch rolled back at event %s; applying it event by event", exc)
+    return _process_batch(event_ids, force=force, now=now, isolated=True)
+
+
+class _BatchAbandoned(Exception):
+    """An event of a batch applied without savepoints raised: roll the batch back."""
+
+
+def _process_batch(
+    event_ids: Sequence[int], *, force: bool, now: datetime, isolated: bool
+) -> dict[int, str]:
     statuses: dict[int, str] = {}
     retry_alone: list[int] = []
     with transaction.atomic():
@@ -80,7 +100,10 @@ def events_process(
         adapters = _Adapters()
         for event in events:
             if force or is_due(event, now):
-                if _process(event, now, adapters):
+                if not isolated:
+                    _process_unguarded(event, now, adapters)
+                    done.append(event)
+                elif _process(event, now, adapters):
                     done.append(event)
                 else:
                     retry_alone.append(event.pk)
@@ -101,9 +124,19 @@ class _Adapters(dict):
         return adapter
 
 
+def _process_unguarded(event: WebhookEvent, now: datetime, adapters: _Adapters) -> None:
+    """Apply one locked event with no savepoint of its own; any error abandons the batch."""
+    try:
+        status, enrollment = _apply(event, adapters[event.partner.slug])
+    except Exception as exc:
+        raise _BatchAbandoned(event.pk) from exc
+    event.attempts += 1
+    _mark_applied(event, status, enrollment, now)
+
+
 def _process(event: WebhookEvent, now: datetime, adapters: _Adapters) -> bool:
-    """Apply one locked event and set its new status; False when it was not attempted
-    after all (a lock conflict with another worker: retried on its own)."""
+    """Apply one locked event in a savepoint and set its new status; False when it was
+    not attempted after all (a lock conflict with another worker: retried on its own)."""
     event.attempts += 1
     try:
         with transaction.atomic():
@@ -124,14 +157,20 @@ def _process(event: WebhookEvent, now: datetime, adapters: _Adapters) -> bool:
         event.traceback = traceback.format_exc()
         event.next_attempt_at = None
     else:
-        event.status = status
-        event.processed_at = now
-        event.next_attempt_at = None
-        event.last_error = ""
-        event.traceback = ""
-        if enrollment is not None:
-            event.enrollment = enrollment
+        _mark_applied(event, status, enrollment, now)
     return True
+
+
+def _mark_applied(
+    event: WebhookEvent, status: str, enrollment: Enrollment | None, now: datetime
+) -> None:
+    event.status = status
+    event.processed_at = now
+    event.next_attempt_at = None
+    event.last_error = ""
+    event.traceback = ""
+    if enrollment is not None:
+        event.enrollment = enrollment
 
 
 def is_due(event: WebhookEvent, now: datetime) -> bool:

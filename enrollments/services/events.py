@@ -19,9 +19,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
+from config.db import insert_unless_duplicate
 from enrollments.models import (
     Certificate,
     CertificateSource,
@@ -31,6 +34,7 @@ from enrollments.models import (
 )
 from enrollments.services.errors import EnrollmentNotFound
 from partners.events import EventSource, EventType, PartnerEvent
+from partners.models import Partner
 
 logger = logging.getLogger(__name__)
 
@@ -51,24 +55,50 @@ class ApplyResult:
     duplicate: bool = False
 
 
-def find_enrollment_for_event(event: PartnerEvent) -> Enrollment:
-    """By the partner's enrollment id; else by our student reference and course code
-    (the newest enrollment, open ones first)."""
-    base = Enrollment.objects.filter(partner__slug=event.partner)
+def _lock_enrollment(event: PartnerEvent) -> Enrollment | None:
+    """The event's enrollment, its row locked until the transaction ends: by the
+    partner's enrollment id; else by our student reference and course code (the newest
+    enrollment that is not cancelled)."""
     if event.external_enrollment_id:
-        found = base.filter(external_enrollment_id=event.external_enrollment_id).first()
-        if found:
+        params = [event.partner, event.external_enrollment_id]
+        found = next(
+            iter(Enrollment.objects.raw(_by_partner_id_sql(connection.vendor), params)), None
+        )
+        if found is not None:
             return found
     if event.student_ref and event.course_code:
-        found = (
-            base.filter(student__external_ref=event.student_ref, course__code=event.course_code)
+        return (
+            Enrollment.objects.select_for_update(of=("self",))
+            .filter(
+                partner__slug=event.partner,
+                student__external_ref=event.student_ref,
+                course__code=event.course_code,
+            )
             .exclude(status=EnrollmentStatus.CANCELLED)
             .order_by("-requested_at")
             .first()
         )
-        if found:
-            return found
-    raise EnrollmentNotFound(
+    return None
+
+
+@cache
+def _by_partner_id_sql(vendor: str) -> str:
+    """The lookup every webhook and poll makes, written once: the ORM would compile the
+    same query again for each event, which cost more than running it."""
+    qn = connection.ops.quote_name
+    enrollment, partner = Enrollment._meta, Partner._meta
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return (
+        f"SELECT * FROM {qn(enrollment.db_table)}"
+        f" WHERE {qn(enrollment.get_field('partner').column)} = ("
+        f"SELECT {qn(partner.pk.column)} FROM {qn(partner.db_table)}"
+        f" WHERE {qn(partner.get_field('slug').column)} = %s)"
+        f" AND {qn(enrollment.get_field('external_enrollment_id').column)} = %s{lock}"
+    )
+
+
+def _not_found(event: PartnerEvent) -> EnrollmentNotFound:
+    return EnrollmentNotFound(
         f"No {event.partner} enrollment matches "
         + (
             f"partner id {event.external_enrollment_id!r}"
@@ -79,53 +109,91 @@ def find_enrollment_for_event(event: PartnerEvent) -> Enrollment:
 
 
 def enrollment_apply_event(event: PartnerEvent) -> ApplyResult:
-    """Apply one canonical partner event to its enrollment (see the module docstring)."""
-    target = find_enrollment_for_event(event)
-    with transaction.atomic():
-        enrollment = Enrollment.objects.select_for_update().get(pk=target.pk)
-        key = f"{event.source}:{event.event_id}" if event.event_id else ""
-        if key and EnrollmentEvent.objects.filter(enrollment=enrollment, event_key=key).exists():
-            return ApplyResult(enrollment=enrollment, changed=False, duplicate=True)
+    """Apply one canonical partner event to its enrollment (see the module docstring).
 
-        before_status = enrollment.status
-        changes, note = _apply(enrollment, event)
-        certificate_created = False
-        if event.certificate is not None and event.type != EventType.UNKNOWN:
-            certificate_created, cert_note = _set_certificate(enrollment, event)
-            note = note or cert_note
-            if certificate_created:
-                changes["certificate"] = event.certificate.number
-        if changes:
-            enrollment.save()
-        if key or changes:
-            # Under the row lock a concurrent copy of this event waits, then finds this row.
-            EnrollmentEvent.objects.create(
-                enrollment=enrollment,
-                event_key=key,
-                event_type=str(event.type),
-                source=str(event.source),
-                occurred_at=event.occurred_at,
-                changes=_jsonable(changes),
-                note=note[:300],
-                raw=event.raw,
-            )
-        _after_commit(enrollment, before_status, certificate_created)
+    Three statements when the event changes something: a SELECT that finds the
+    enrollment and locks its row, the INSERT of the EnrollmentEvent, and an UPDATE of
+    the changed columns. The record goes in before the update and only if the unique
+    (enrollment, event key) lets it: that constraint, not a read beforehand, is what says
+    the event was applied before, so two copies racing cannot both apply it."""
+    key = f"{event.source}:{event.event_id}" if event.event_id else ""
+    # Inside a caller's transaction no savepoint is added (two round trips per event):
+    # an error here fails the caller's transaction, and the caller decides what to roll
+    # back (webhook processing gives each event a savepoint when it needs to).
+    with transaction.atomic(savepoint=False):
+        enrollment = _lock_enrollment(event)
+        if enrollment is not None:
+            result = _apply_locked(enrollment, event, key)
+    if enrollment is None:
+        raise _not_found(event)
+    return result
+
+
+def _apply_locked(enrollment: Enrollment, event: PartnerEvent, key: str) -> ApplyResult:
+    before_status = enrollment.status
+    changes, before, note = _apply(enrollment, event)
+    certificate, cert_note = None, ""
+    if event.certificate is not None and event.type != EventType.UNKNOWN:
+        certificate, cert_note = _new_certificate(enrollment, event)
+        if certificate is not None:
+            changes["certificate"] = certificate.number
+    if (key or changes) and not _record(enrollment, event, key, changes, note or cert_note):
+        # Applied before: nothing is written, and the instance is put back as it was.
+        for name, value in before.items():
+            setattr(enrollment, name, value)
+        return ApplyResult(enrollment=enrollment, changed=False, duplicate=True)
+    if cert_note:
+        logger.warning("Enrollment %s: %s (from %s)", enrollment.pk, cert_note, event.source)
+    columns = {name: value for name, value in changes.items() if name != "certificate"}
+    if columns:
+        # An UPDATE of just these columns: Model.save() costs twice as much per event.
+        enrollment.updated_at = columns["updated_at"] = timezone.now()
+        Enrollment.objects.filter(pk=enrollment.pk).update(**columns)
+    if certificate is not None:
+        certificate.save(force_insert=True)
+    _after_commit(enrollment, before_status, certificate is not None)
     return ApplyResult(enrollment=enrollment, changed=bool(changes), changes=changes)
 
 
-def _apply(enrollment: Enrollment, event: PartnerEvent) -> tuple[dict, str]:
+def _record(
+    enrollment: Enrollment, event: PartnerEvent, key: str, changes: dict, note: str
+) -> bool:
+    """Record the event on the enrollment; False, recording nothing, when an event with
+    this key is recorded already."""
+    record = EnrollmentEvent(
+        enrollment=enrollment,
+        event_key=key,
+        event_type=str(event.type),
+        source=str(event.source),
+        occurred_at=event.occurred_at,
+        changes=_jsonable(changes),
+        note=note[:300],
+        raw=event.raw,
+    )
+    if not key:  # a poll: recorded because it changed something, never a duplicate
+        record.save(force_insert=True)
+        return True
+    return insert_unless_duplicate(record, unique={"enrollment": enrollment, "event_key": key})
+
+
+def _apply(enrollment: Enrollment, event: PartnerEvent) -> tuple[dict, dict, str]:
+    """Set the event's changes on the instance, writing nothing; return them, the values
+    they replaced, and a note."""
     changes: dict = {}
+    before: dict = {}
     when = event.occurred_at
 
     def set_(name, value):
-        if getattr(enrollment, name) != value:
+        current = getattr(enrollment, name)
+        if current != value:
+            before.setdefault(name, current)
             changes[name] = value
             setattr(enrollment, name, value)
 
     if enrollment.status == EnrollmentStatus.CANCELLED:
-        return {}, "enrollment is cancelled: event recorded, nothing changed"
+        return {}, {}, "enrollment is cancelled: event recorded, nothing changed"
     if event.type == EventType.UNKNOWN:
-        return {}, f"event type not handled: {event.raw.get('type', '?')}"
+        return {}, {}, f"event type not handled: {event.raw.get('type', '?')}"
 
     if enrollment.status in STARTED or enrollment.status == EnrollmentStatus.FAILED:
         # The partner is telling us about it, so it exists and is under way there.
@@ -162,34 +230,31 @@ def _apply(enrollment: Enrollment, event: PartnerEvent) -> tuple[dict, str]:
             set_("last_error", "")
         elif enrollment.completed_at is None or completed_at < enrollment.completed_at:
             set_("completed_at", completed_at)
-    return changes, ""
+    return changes, before, ""
 
 
-def _set_certificate(enrollment: Enrollment, event: PartnerEvent) -> tuple[bool, str]:
+def _new_certificate(enrollment: Enrollment, event: PartnerEvent) -> tuple[Certificate | None, str]:
+    """The certificate to add (unsaved), or None and why not: it is there already, or
+    another number was set first (the first one stands)."""
     cert = event.certificate
     existing = Certificate.objects.filter(enrollment=enrollment).first()
     if existing is not None:
         if existing.number == cert.number:
-            return False, ""
-        logger.warning(
-            "Enrollment %s already has certificate %s; %s from %s ignored",
-            enrollment.pk,
-            existing.number,
-            cert.number,
-            event.source,
-        )
-        return False, f"certificate {cert.number} ignored: {existing.number} was set first"
-    Certificate.objects.create(
-        enrollment=enrollment,
-        number=cert.number,
-        issued_at=cert.issued_at,
-        expires_at=cert.expires_at,
-        url=cert.url,
-        verification_url=cert.verification_url,
-        source=CERTIFICATE_SOURCE.get(event.source, CertificateSource.API),
-        partner_data=cert.raw,
+            return None, ""
+        return None, f"certificate {cert.number} ignored: {existing.number} was set first"
+    return (
+        Certificate(
+            enrollment=enrollment,
+            number=cert.number,
+            issued_at=cert.issued_at,
+            expires_at=cert.expires_at,
+            url=cert.url,
+            verification_url=cert.verification_url,
+            source=CERTIFICATE_SOURCE.get(event.source, CertificateSource.API),
+            partner_data=cert.raw,
+        ),
+        "",
     )
-    return True, ""
 
 
 def _after_commit(enrollment: Enrollment, before_status: str, certificate_created: bool) -> None:

@@ -102,6 +102,53 @@ def test_the_same_event_twice_changes_nothing_the_second_time(enrollment):
     assert EnrollmentEvent.objects.filter(enrollment=enrollment).count() == 1
 
 
+def test_a_duplicate_writes_nothing_even_when_the_row_moved_since(enrollment):
+    """The record of the first application, not the enrollment's state, makes the second
+    a duplicate: staff set progress back, and the redelivered event does not redo it."""
+    enrollment_apply_event(event(progress=50, eid="msg_1"))
+    Enrollment.objects.filter(pk=enrollment.pk).update(progress_percent=10)
+    again = enrollment_apply_event(event(progress=50, eid="msg_1"))
+    assert again.duplicate and not again.changed and again.changes == {}
+    assert again.enrollment.progress_percent == 10  # the returned instance is as stored
+    enrollment.refresh_from_db()
+    assert enrollment.progress_percent == 10
+    assert EnrollmentEvent.objects.filter(enrollment=enrollment).count() == 1
+
+
+def test_two_concurrent_copies_of_an_event_apply_it_once(postgres):
+    """Each copy locks the row, then the unique (enrollment, event key) lets one record in;
+    the other waits on it and is told it is a duplicate."""
+    import threading
+
+    from django.db import close_old_connections, connection
+
+    enrollment = make_enrollment(
+        course=make_course(partner("hsi"), validity_months=24),
+        status=EnrollmentStatus.ACTIVE,
+        external_enrollment_id="E-1",
+    )
+    copies = 4
+    barrier, outcomes = threading.Barrier(copies), []
+
+    def apply():
+        close_old_connections()
+        try:
+            barrier.wait()
+            result = enrollment_apply_event(event(EventType.COURSE_COMPLETED, eid="msg_9"))
+            outcomes.append("duplicate" if result.duplicate else "applied")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=apply) for _ in range(copies)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["applied"] + ["duplicate"] * (copies - 1)
+    assert EnrollmentEvent.objects.filter(enrollment=enrollment).count() == 1
+    assert StudentEmail.objects.filter(enrollment=enrollment).count() == 1
+
+
 def test_an_old_score_never_overwrites_a_newer_one(enrollment):
     enrollment_apply_event(event(at=10, score=Decimal("810"), passed=True))
     enrollment_apply_event(event(at=5, score=Decimal("640"), passed=False))

@@ -263,7 +263,8 @@ def test_a_lock_conflict_is_retried_not_failed(sender, enrollment, monkeypatch, 
     sender.post(event_body("progress.updated", eid, progress_percent=40, timestamp=at(30)))
     ids = list(WebhookEvent.objects.order_by("pk").values_list("pk", flat=True))
     real_apply = processing.enrollment_apply_event
-    conflicts = [OperationalError("deadlock detected")]
+    # Once in the batch's first pass (which then goes event by event), once there.
+    conflicts = [OperationalError("deadlock detected"), OperationalError("deadlock detected")]
 
     def deadlock_once(event):
         if event.progress_percent == 40 and conflicts:
@@ -277,3 +278,69 @@ def test_a_lock_conflict_is_retried_not_failed(sender, enrollment, monkeypatch, 
     assert list(WebhookEvent.objects.order_by("pk").values_list("attempts", flat=True)) == [1, 1]
     enrollment.refresh_from_db()
     assert enrollment.progress_percent == 40
+
+
+def test_a_batch_that_applies_cleanly_takes_one_pass_and_three_statements_per_event(
+    partner_sender, monkeypatch, settings
+):
+    """What keeps one worker fast: no savepoint per event unless an event fails, and a
+    fixed number of statements per event (find and lock, record, update)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from webhooks.processing import events_process
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr("webhooks.publishing._publisher.put", lambda event_id: None)
+    hsi = partner_sender("hsi")
+    enrollments = [enrollment_for("hsi") for _ in range(5)]
+    for n, e in enumerate(enrollments):
+        hsi.post(event_body("progress.updated", e.external_enrollment_id, progress_percent=n + 10))
+    ids = list(WebhookEvent.objects.order_by("pk").values_list("pk", flat=True))
+
+    with CaptureQueriesContext(connection) as queries:
+        statuses = events_process(event_ids=ids)
+
+    assert set(statuses.values()) == {EventStatus.PROCESSED}
+    sql = [q["sql"] for q in queries.captured_queries]
+    # One SAVEPOINT and its RELEASE: the batch's transaction, inside the test's.
+    assert len([q for q in sql if "SAVEPOINT" in q]) == 2
+    # Per event: the enrollment, its EnrollmentEvent, its UPDATE. Per batch: the events,
+    # their adapters' partner, their outcomes (and the transaction around them).
+    per_event = [q for q in sql if "enrollments_enrollment" in q]
+    assert len(per_event) == 3 * len(ids)
+    assert len(sql) - len(per_event) <= 5
+    for n, e in enumerate(enrollments):
+        e.refresh_from_db()
+        assert e.progress_percent == n + 10
+
+
+def test_a_batch_with_an_unknown_enrollment_is_rolled_back_and_applied_event_by_event(
+    partner_sender, monkeypatch, settings
+):
+    from webhooks.processing import events_process
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr("webhooks.publishing._publisher.put", lambda event_id: None)
+    hsi = partner_sender("hsi")
+    known = enrollment_for("hsi")
+    hsi.post(event_body("progress.updated", known.external_enrollment_id, progress_percent=30))
+    hsi.post(event_body("progress.updated", "HSI-NOT-YET", progress_percent=10))
+    hsi.post(event_body("progress.updated", known.external_enrollment_id, progress_percent=70))
+    ids = list(WebhookEvent.objects.order_by("pk").values_list("pk", flat=True))
+
+    statuses = events_process(event_ids=ids)
+
+    assert list(statuses.values()) == [
+        EventStatus.PROCESSED,
+        EventStatus.DEFERRED,
+        EventStatus.PROCESSED,
+    ]
+    assert list(WebhookEvent.objects.order_by("pk").values_list("attempts", flat=True)) == [
+        1,
+        1,
+        1,
+    ]
+    known.refresh_from_db()
+    assert known.progress_percent == 70
+    assert EnrollmentEvent.objects.filter(enrollment=known).count() == 2
