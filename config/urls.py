@@ -12,6 +12,8 @@ admin.site.site_title = "Partner Hub"
 admin.site.index_title = "Partners, students, enrollments and what every partner call did"
 
 urlpatterns = [
+    # First: partners' webhooks are the busiest path, and Django tries patterns in order.
+    path("webhooks/", include("webhooks.urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path(
         "admin/monitoring/dashboard/",
@@ -24,7 +26,6 @@ urlpatterns = [
     path("health/", readiness_view, name="health"),
     path("health/live/", liveness_view, name="health-live"),
     path("metrics", metrics_view, name="metrics"),
-    path("webhooks/", include("webhooks.urls")),
 ]
 
 if settings.PARTNER_SIMULATOR:

@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=1)
 ERROR_CHARS = 2000
+# Events applied per transaction: a commit per batch, not per event, while the
+# enrollment rows a batch locks are not held for long.
+EVENTS_PER_TRANSACTION = 20
 
 FIELDS_SAVED = [
     "status",
@@ -58,10 +61,10 @@ def event_process(*, event_id: int, force: bool = False, now: datetime | None = 
 def events_process(
     *, event_ids: Sequence[int], force: bool = False, now: datetime | None = None
 ) -> dict[int, str]:
-    """Process a batch of events in one transaction and return each one's status
-    afterwards.
+    """Process events, EVENTS_PER_TRANSACTION to a transaction, and return each one's
+    status afterwards.
 
-    One transaction for the batch is what makes a worker fast: the commit (a disk flush)
+    One transaction for a batch is what makes a worker fast: the commit (a disk flush)
     and the event row locking and updating are paid once per batch, not per event. Each
     event's work and its new status commit together.
 
@@ -71,6 +74,12 @@ def events_process(
     event in its own savepoint, so that one event's failure rolls back only its own
     work and is recorded on it."""
     now = now or timezone.now()
+    if len(event_ids) > EVENTS_PER_TRANSACTION:
+        statuses: dict[int, str] = {}
+        for start in range(0, len(event_ids), EVENTS_PER_TRANSACTION):
+            chunk = event_ids[start : start + EVENTS_PER_TRANSACTION]
+            statuses.update(events_process(event_ids=chunk, force=force, now=now))
+        return statuses
     if len(event_ids) > 1:
         try:
             return _process_batch(event_ids, force=force, now=now, isolated=False)

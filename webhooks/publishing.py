@@ -23,9 +23,11 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-# Ids per message: enough to amortise publishing, few enough that one message does not
-# keep a single worker busy while others idle.
-BATCH = 20
+# Ids per message: enough to amortise publishing (a Celery message costs a web process
+# about as much CPU as receiving ten webhooks), few enough that one message does not keep
+# a single worker busy while others idle. The worker applies them in transactions of
+# webhooks.processing.EVENTS_PER_TRANSACTION.
+BATCH = 100
 # How long the first id of a batch waits for company: nothing next to processing times.
 LINGER_SECONDS = 0.2
 

@@ -14,7 +14,7 @@ def process_webhook_event(event_id: int) -> str:
 
 @shared_task(acks_late=True, ignore_result=True)
 def process_webhook_events(event_ids: list[int]) -> dict[int, str]:
-    """A batch from webhooks.publishing: one transaction, a savepoint per event."""
+    """A batch from webhooks.publishing, applied a few dozen events to a transaction."""
     return events_process(event_ids=event_ids)
 
 

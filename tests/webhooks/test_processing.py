@@ -344,3 +344,31 @@ def test_a_batch_with_an_unknown_enrollment_is_rolled_back_and_applied_event_by_
     known.refresh_from_db()
     assert known.progress_percent == 70
     assert EnrollmentEvent.objects.filter(enrollment=known).count() == 2
+
+
+def test_a_long_batch_is_applied_a_few_events_to_a_transaction(
+    partner_sender, monkeypatch, settings
+):
+    """A Celery message carries up to publishing.BATCH ids; the worker commits every
+    EVENTS_PER_TRANSACTION of them, so the enrollment rows locked are not held long."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from webhooks.processing import events_process
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr("webhooks.publishing._publisher.put", lambda event_id: None)
+    monkeypatch.setattr(processing, "EVENTS_PER_TRANSACTION", 2)
+    hsi = partner_sender("hsi")
+    for _ in range(6):
+        hsi.post(event_body("progress.updated", enrollment_for("hsi").external_enrollment_id))
+    ids = list(WebhookEvent.objects.order_by("pk").values_list("pk", flat=True))
+
+    with CaptureQueriesContext(connection) as queries:
+        statuses = events_process(event_ids=ids)
+
+    assert list(statuses) == ids
+    assert set(statuses.values()) == {EventStatus.PROCESSED}
+    # Inside the test's transaction each of the three transactions is a savepoint.
+    opened = [q for q in queries.captured_queries if q["sql"].startswith("SAVEPOINT")]
+    assert len(opened) == 3
