@@ -185,6 +185,22 @@ class PartnerAdapter:
             )
         return body
 
+    def required_date(
+        self, response: PartnerResponse, body: Mapping[str, Any], key: str
+    ) -> datetime:
+        """body[key] as an aware date-time (see parse_when), or
+        PartnerInvalidResponseError saying it is not a date."""
+        when = parse_when(body.get(key))
+        if when is None:
+            raise PartnerInvalidResponseError(
+                f"{key} is not a date: {body.get(key)!r}",
+                partner=self.slug,
+                operation=response.operation,
+                status=response.status,
+                excerpt=response.text[:200],
+            )
+        return when
+
     def launch_result(
         self, body: Mapping[str, Any], url_key: str, *, expires_at=None, expires_in=None
     ) -> LaunchResult:
@@ -195,18 +211,22 @@ class PartnerAdapter:
 
 
 def parse_when(value: Any) -> datetime | None:
-    """ISO 8601 date-time or date (as midnight UTC); naive times are taken as UTC."""
+    """ISO 8601 date-time or date (as midnight UTC); naive times are taken as UTC. None
+    for anything else, a well-formed but impossible date (2026-02-30) included."""
     if not value:
         return None
     if isinstance(value, datetime):
         return value if timezone.is_aware(value) else timezone.make_aware(value, timezone.UTC)
     text = str(value)
-    when = parse_datetime(text)
-    if when is None:
-        day = parse_date(text)
-        if day is None:
-            return None
-        when = datetime(day.year, day.month, day.day)
+    try:
+        when = parse_datetime(text)
+        if when is None:
+            day = parse_date(text)
+            if day is None:
+                return None
+            when = datetime(day.year, day.month, day.day)
+    except ValueError:
+        return None
     return when if timezone.is_aware(when) else timezone.make_aware(when, timezone.UTC)
 
 

@@ -156,14 +156,7 @@ class CareerSafeAdapter(PartnerAdapter):
         except PartnerNotFoundError:
             return None  # not issued yet
         body = self.data(response, "card_number", "issued_on")
-        issued_at = parse_when(body["issued_on"])
-        if issued_at is None:
-            raise PartnerInvalidResponseError(
-                f"issued_on is not a date: {body['issued_on']!r}",
-                partner=self.slug,
-                operation="get_certificate",
-                status=response.status,
-            )
+        issued_at = self.required_date(response, body, "issued_on")
         return CertificateResult(
             number=str(body["card_number"]),
             issued_at=issued_at,

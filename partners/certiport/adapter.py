@@ -13,7 +13,7 @@ from typing import Any
 
 from partners.base import PartnerAdapter, clamp_percent, parse_when, to_decimal
 from partners.certiport import constants as c
-from partners.errors import PartnerInvalidResponseError, PartnerNotFoundError
+from partners.errors import PartnerNotFoundError
 from partners.results import (
     AccountResult,
     CertificateResult,
@@ -186,14 +186,7 @@ class CertiportAdapter(PartnerAdapter):
         except PartnerNotFoundError:
             return None  # not issued yet
         body = self.data(response, "certificateNumber", "issuedOn")
-        issued_at = parse_when(body["issuedOn"])
-        if issued_at is None:
-            raise PartnerInvalidResponseError(
-                f"issuedOn is not a date: {body['issuedOn']!r}",
-                partner=self.slug,
-                operation="get_certificate",
-                status=response.status,
-            )
+        issued_at = self.required_date(response, body, "issuedOn")
         return CertificateResult(
             number=str(body["certificateNumber"]),
             issued_at=issued_at,

@@ -103,7 +103,7 @@ class HsiAdapter(PartnerAdapter):
         body: dict[str, Any] = self.data(response, "cardNumber", "issueDate")
         return CertificateResult(
             number=str(body["cardNumber"]),
-            issued_at=parse_when(body["issueDate"]),
+            issued_at=self.required_date(response, body, "issueDate"),
             expires_at=parse_when(body.get("expirationDate")),
             url=str(body.get("certificateUrl") or ""),
             verification_url=str(body.get("validationUrl") or ""),

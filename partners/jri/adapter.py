@@ -142,7 +142,7 @@ class JriAdapter(PartnerAdapter):
         body = self.data(response, "certificate_number", "issued_on")
         return CertificateResult(
             number=str(body["certificate_number"]),
-            issued_at=parse_when(body["issued_on"]),
+            issued_at=self.required_date(response, body, "issued_on"),
             # JRI's certificates do not expire today; take a date if JRI ever sends one.
             expires_at=parse_when(body.get("expires_on")),
             url=str(body.get("pdf_url") or ""),

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from partners.base import PartnerAdapter, clamp_percent, parse_when, to_decimal
-from partners.errors import PartnerInvalidResponseError
 from partners.milady import constants as c
 from partners.results import (
     AccountResult,
@@ -117,14 +116,7 @@ class MiladyAdapter(PartnerAdapter):
         if body["CertificateStatus"] != c.CERTIFICATE_ISSUED:
             return None
         body = self.data(response, "CertificateId", "IssuedDate")
-        issued_at = parse_when(body["IssuedDate"])
-        if issued_at is None:
-            raise PartnerInvalidResponseError(
-                f"IssuedDate is not a date: {body['IssuedDate']!r}",
-                partner=self.slug,
-                operation="get_certificate",
-                status=response.status,
-            )
+        issued_at = self.required_date(response, body, "IssuedDate")
         return CertificateResult(
             number=str(body["CertificateId"]),
             issued_at=issued_at,

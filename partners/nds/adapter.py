@@ -122,7 +122,7 @@ class NdsAdapter(PartnerAdapter):
         body = self.data(response, "CertificateNumber", "IssuedOn")
         return CertificateResult(
             number=str(body["CertificateNumber"]),
-            issued_at=parse_when(body["IssuedOn"]),
+            issued_at=self.required_date(response, body, "IssuedOn"),
             expires_at=parse_when(body.get("ExpiresOn")),
             url=str(body.get("CertificateUrl") or ""),
             verification_url=str(body.get("VerificationUrl") or ""),

@@ -147,7 +147,7 @@ class NrfAdapter(PartnerAdapter):
         body = self.payload(response, "credentialId", "issuedAt")
         return CertificateResult(
             number=str(body["credentialId"]),
-            issued_at=parse_when(body["issuedAt"]),
+            issued_at=self.required_date(response, body, "issuedAt"),
             expires_at=parse_when(body.get("expiresAt")),
             url=str(body.get("certificateUrl") or ""),
             verification_url=str(body.get("verificationUrl") or ""),

@@ -9,7 +9,7 @@ import requests
 import responses
 
 from monitoring.models import PartnerRequestLog
-from partners.errors import PartnerAuthError
+from partners.errors import PartnerAuthError, PartnerInvalidResponseError
 from partners.events import EventType
 from partners.registry import clear_adapters, get_adapter
 from partners.results import (
@@ -22,6 +22,7 @@ from partners.results import (
 from partners.simulator import state
 from partners.simulator.models import SimAccount, SimEnrollment
 from tests.partners.conftest import STUDENT, contract_case
+from tests.partners.contract import Mock
 
 
 def register(rsps, adapter, mock):
@@ -94,6 +95,32 @@ def test_mocked_certificate_not_issued_yet(adapter, partners_loaded):
         pytest.skip("covered by the partner's own tests")
     register(responses, adapter, case.no_certificate)
     assert adapter.get_certificate(external_enrollment_id=case.enrollment_id) is None
+
+
+def _with_issue_date(value, bad):
+    """The mocked answer with its issue date (2026-03-01 in every contract) replaced."""
+    if isinstance(value, dict):
+        return {k: _with_issue_date(v, bad) for k, v in value.items()}
+    if isinstance(value, str) and value.startswith("2026-03-01"):
+        return bad
+    return value
+
+
+@pytest.mark.parametrize("bad", ["last Tuesday", "2026-02-30", "2026-03-01T25:00:00Z"])
+@responses.activate
+def test_mocked_certificate_with_a_bad_issue_date_is_an_invalid_answer(
+    adapter, partners_loaded, bad
+):
+    case = contract_case(adapter.slug)
+    mocks = case.mocks["get_certificate"]
+    for mock in mocks[:-1]:
+        register(responses, adapter, mock)
+    last = mocks[-1]
+    broken = Mock(last.method, last.path, _with_issue_date(last.json, bad), last.status)
+    assert broken.json != last.json
+    register(responses, adapter, broken)
+    with pytest.raises(PartnerInvalidResponseError, match="not a date"):
+        adapter.get_certificate(external_enrollment_id=case.enrollment_id)
 
 
 @responses.activate
