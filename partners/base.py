@@ -167,22 +167,10 @@ class PartnerAdapter:
         PartnerInvalidResponseError naming what is missing."""
         body = response.json()
         if not isinstance(body, dict):
-            raise PartnerInvalidResponseError(
-                "expected a JSON object",
-                partner=self.slug,
-                operation=response.operation,
-                status=response.status,
-                excerpt=response.text[:200],
-            )
+            raise self.invalid_answer(response, "expected a JSON object")
         missing = [key for key in required if body.get(key) in (None, "")]
         if missing:
-            raise PartnerInvalidResponseError(
-                f"answer lacks {', '.join(missing)}",
-                partner=self.slug,
-                operation=response.operation,
-                status=response.status,
-                excerpt=response.text[:200],
-            )
+            raise self.invalid_answer(response, f"answer lacks {', '.join(missing)}")
         return body
 
     def required_date(
@@ -192,14 +180,20 @@ class PartnerAdapter:
         PartnerInvalidResponseError saying it is not a date."""
         when = parse_when(body.get(key))
         if when is None:
-            raise PartnerInvalidResponseError(
-                f"{key} is not a date: {body.get(key)!r}",
-                partner=self.slug,
-                operation=response.operation,
-                status=response.status,
-                excerpt=response.text[:200],
-            )
+            raise self.invalid_answer(response, f"{key} is not a date: {body.get(key)!r}")
         return when
+
+    def invalid_answer(
+        self, response: PartnerResponse, message: str
+    ) -> PartnerInvalidResponseError:
+        """The error for an answer we cannot use, with what a person needs to see why."""
+        return PartnerInvalidResponseError(
+            message,
+            partner=self.slug,
+            operation=response.operation,
+            status=response.status,
+            excerpt=response.text[:200],
+        )
 
     def launch_result(
         self, body: Mapping[str, Any], url_key: str, *, expires_at=None, expires_in=None

@@ -13,7 +13,7 @@ from typing import Any
 
 from partners.base import PartnerAdapter, clamp_percent, parse_when, to_decimal
 from partners.careersafe import constants as c
-from partners.errors import PartnerInvalidResponseError, PartnerNotFoundError
+from partners.errors import PartnerNotFoundError
 from partners.results import (
     AccountResult,
     CertificateResult,
@@ -118,12 +118,7 @@ class CareerSafeAdapter(PartnerAdapter):
         )
         results = self.data(response, "results")["results"]
         if not isinstance(results, list):
-            raise PartnerInvalidResponseError(
-                "results is not a list",
-                partner=self.slug,
-                operation="enroll_group",
-                status=response.status,
-            )
+            raise self.invalid_answer(response, "results is not a list")
         by_member = {
             str(item.get("member_id")): item for item in results if isinstance(item, Mapping)
         }

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from partners.base import PartnerAdapter, clamp_percent, parse_when, to_decimal
 from partners.client import PartnerResponse
-from partners.errors import PartnerInvalidResponseError, PartnerNotFoundError
+from partners.errors import PartnerNotFoundError
 from partners.nrf import constants as c
 from partners.results import (
     AccountResult,
@@ -47,20 +47,11 @@ class NrfAdapter(PartnerAdapter):
         """The object inside RISE Up's `data` envelope, with `required` keys present."""
         inner = self.data(response, "data")["data"]
         if not isinstance(inner, dict):
-            raise self._invalid(response, "answer data is not an object")
+            raise self.invalid_answer(response, "answer data is not an object")
         missing = [key for key in required if inner.get(key) in (None, "")]
         if missing:
-            raise self._invalid(response, f"answer data lacks {', '.join(missing)}")
+            raise self.invalid_answer(response, f"answer data lacks {', '.join(missing)}")
         return inner
-
-    def _invalid(self, response: PartnerResponse, message: str) -> PartnerInvalidResponseError:
-        return PartnerInvalidResponseError(
-            message,
-            partner=self.slug,
-            operation=response.operation,
-            status=response.status,
-            excerpt=response.text[:200],
-        )
 
     def create_account(self, *, student: StudentInfo, idempotency_key: str) -> AccountResult:
         """Create (or find, by e-mail) the RISE Up learner."""
