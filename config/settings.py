@@ -232,6 +232,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "enrollments.tasks.prune_idempotency_keys",
         "schedule": 24 * 3600.0,
     },
+    # Deletes nothing when the simulator is not used.
+    "simulator-prune-idempotency-records": {
+        "task": "partners.simulator.tasks.prune_simulator_idempotency_records",
+        "schedule": 24 * 3600.0,
+    },
 }
 # Any countdown we schedule stays well below this, or Redis would redeliver the task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

@@ -301,3 +301,26 @@ def test_player_page_advances_the_learner(client, settings, django_capture_on_co
     row.refresh_from_db()
     assert row.progress == 25 and len(responses.calls) == 1
     assert client.get(path.replace("token=", "token=x")).status_code == 403
+
+
+def test_the_simulators_old_idempotency_records_are_pruned(db, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from partners.simulator.models import SimIdempotencyRecord
+    from partners.simulator.tasks import prune_simulator_idempotency_records
+
+    old, _fresh = (
+        SimIdempotencyRecord.objects.create(
+            partner="hsi", key=key, fingerprint="f", status=201, body={}
+        )
+        for key in ("old", "fresh")
+    )
+    SimIdempotencyRecord.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - timedelta(hours=25)
+    )
+    assert prune_simulator_idempotency_records() == 1
+    assert list(SimIdempotencyRecord.objects.values_list("key", flat=True)) == ["fresh"]
+    schedule = settings.CELERY_BEAT_SCHEDULE["simulator-prune-idempotency-records"]
+    assert schedule["task"] == "partners.simulator.tasks.prune_simulator_idempotency_records"
