@@ -21,7 +21,10 @@ def init_sentry(
         dsn=dsn,
         environment=environment,
         integrations=[DjangoIntegration(), CeleryIntegration()],
-        send_default_pii=False,
+        # No personal data: sentry-sdk 2.x sends none unless send_default_pii or
+        # data_collection asks for it. Neither is passed: 2.75 deprecates send_default_pii
+        # (and warns when it is given), and data_collection is too new for sentry-sdk 2.20.
+        # 3.x collects more by default; pyproject keeps us below it.
         # Request bodies can hold student data; keep them out even where PII rules allow.
         max_request_body_size="never",
         traces_sample_rate=traces_sample_rate,

@@ -93,7 +93,7 @@ def test_sentry_gets_a_message_tagged_with_partner_and_rule(clock, sentry_transp
     assert event["tags"]["alert_event"] == "opened"
     assert event["fingerprint"] == ["partnerhub-alert", "partner_breaker_open", "nds"]
     assert event["contexts"]["alert"]["details"]["breaker"] == "open"
-    assert "user" not in event  # send_default_pii=False
+    assert "user" not in event  # no personal data
 
     breaker_for("nds").close()
     clock.shift(timedelta(minutes=1))
@@ -107,7 +107,7 @@ def test_sentry_setup_uses_django_and_celery_without_personal_data(sentry_transp
     import sentry_sdk
 
     client = sentry_sdk.get_client()
-    assert client.options["send_default_pii"] is False
+    assert client.should_send_default_pii() is False
     assert client.options["max_request_body_size"] == "never"
     assert {"django", "celery"} <= set(client.integrations)
 
