@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, connections
 
 from monitoring.models import PartnerRequestLog
 from partners.models import Partner
@@ -74,6 +74,7 @@ class BufferedWriter:
         self._idle = threading.Event()
         self._idle.set()
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
         self._pid: int | None = None
 
     def submit(self, record: CallRecord) -> None:
@@ -93,6 +94,17 @@ class BufferedWriter:
         self._wake.set()
         return self._idle.wait(timeout)
 
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Write what is pending, then end the thread and close its database connection
+        (at exit, and in tests); True once done. A later submit starts a new thread."""
+        thread = self._thread
+        if thread is None or self._pid != os.getpid() or not thread.is_alive():
+            return self.flush(timeout)
+        self._stop.set()
+        self._wake.set()
+        thread.join(timeout)
+        return not thread.is_alive()
+
     def _take(self) -> list[CallRecord]:
         with self._lock:
             batch, self._pending = self._pending, []
@@ -105,26 +117,32 @@ class BufferedWriter:
         with self._lock:
             if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
                 self._pid = os.getpid()
+                self._stop = stop = threading.Event()
                 self._thread = threading.Thread(
-                    target=self._run, name="request-log-writer", daemon=True
+                    target=self._run, args=(stop,), name="request-log-writer", daemon=True
                 )
                 self._thread.start()
 
-    def _run(self) -> None:
-        while True:
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            self._write(self._take())
+    def _run(self, stop: threading.Event) -> None:
+        try:
+            while not stop.is_set():
+                self._wake.wait(self.interval)
+                self._wake.clear()
+                self._write(self._take())
+        finally:
+            connections.close_all()  # this thread's own
 
     def _write(self, batch: list[CallRecord]) -> None:
         try:
             if batch:
                 write_records(batch)
+                if threading.current_thread() is self._thread:
+                    # Like a request's end: drop the connection once it is too old or
+                    # broken. Only after using it: an idle wake-up touches no database.
+                    close_old_connections()
         except Exception:
             logger.exception("Could not write %d request log(s)", len(batch))
         finally:
-            if threading.current_thread() is self._thread:
-                close_old_connections()
             with self._lock:
                 if not self._pending:
                     self._idle.set()
@@ -137,7 +155,7 @@ def writer() -> BufferedWriter:
     global _writer
     if _writer is None:
         _writer = BufferedWriter(interval=settings.PARTNER_LOG_FLUSH_SECONDS)
-        atexit.register(_writer.flush)
+        atexit.register(_writer.stop)
     return _writer
 
 

@@ -89,3 +89,34 @@ def test_buffered_logs_outlive_a_rolled_back_transaction(postgres, catalogue, se
         raise Abort
     assert recorder.writer().flush(timeout=10)
     assert PartnerRequestLog.objects.filter(operation="get_progress").count() == 1
+    # Its thread's connection closed, so the test database can be dropped afterwards.
+    assert recorder.writer().stop(timeout=10)
+
+
+def test_stop_writes_what_is_pending_and_ends_the_thread(monkeypatch):
+    batches = []
+    monkeypatch.setattr(recorder, "write_records", lambda rs: batches.append(len(list(rs))))
+    writer = recorder.BufferedWriter(interval=60)
+    writer.submit(record())
+    thread = writer._thread
+    assert writer.stop(timeout=5)
+    assert batches == [1] and not thread.is_alive()
+    writer.submit(record())  # a later record starts a new thread
+    assert writer._thread is not thread and writer.flush(timeout=5) and batches == [1, 1]
+    assert writer.stop(timeout=5)
+
+
+def test_an_idle_wake_up_touches_no_database(monkeypatch):
+    """It used to check its connection on every wake-up, which (under pytest-django's
+    database blocker, say) could raise and kill the thread."""
+    closes = []
+    monkeypatch.setattr(recorder, "write_records", lambda rs: None)
+    monkeypatch.setattr(recorder, "close_old_connections", lambda: closes.append(1))
+    writer = recorder.BufferedWriter(interval=0.01)
+    writer.submit(record())
+    assert writer.flush(timeout=5)
+    for _ in range(3):  # wake-ups with nothing to write
+        writer._wake.set()
+        writer._idle.wait(1)
+    assert writer.stop(timeout=5)
+    assert closes == [1]
