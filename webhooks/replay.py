@@ -16,7 +16,9 @@ from webhooks.processing import event_process
 # An event is enqueued when it is committed; one still "received" this long after is
 # taken to have lost its broker message.
 RECEIVED_GRACE = timedelta(minutes=5)
-RECONCILE_BATCH = 1000
+# Events enqueued per sweep (one a minute by default): after a broker outage a backlog of
+# received events drains at up to this many a minute, and workers apply them in batches.
+RECONCILE_BATCH = 10_000
 
 
 def events_due(*, now: datetime | None = None) -> QuerySet[WebhookEvent]:
@@ -31,13 +33,15 @@ def events_due(*, now: datetime | None = None) -> QuerySet[WebhookEvent]:
 
 
 def events_redrive(*, now: datetime | None = None, limit: int = RECONCILE_BATCH) -> int:
-    """Enqueue processing for up to `limit` due events, oldest first; return how many.
-    Enqueuing one twice is harmless: processing locks the event and re-checks it."""
-    from webhooks.tasks import process_webhook_event
+    """Enqueue processing for up to `limit` due events, oldest first, in messages of
+    publishing.BATCH ids (as the receiver sends them); return how many. Enqueuing one
+    twice is harmless: processing locks the event and re-checks it."""
+    from webhooks.publishing import BATCH
+    from webhooks.tasks import process_webhook_events
 
     ids = list(events_due(now=now).order_by("received_at").values_list("pk", flat=True)[:limit])
-    for event_id in ids:
-        process_webhook_event.delay(event_id)
+    for start in range(0, len(ids), BATCH):
+        process_webhook_events.delay(ids[start : start + BATCH])
     return len(ids)
 
 

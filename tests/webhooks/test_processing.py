@@ -372,3 +372,30 @@ def test_a_long_batch_is_applied_a_few_events_to_a_transaction(
     # Inside the test's transaction each of the three transactions is a savepoint.
     opened = [q for q in queries.captured_queries if q["sql"].startswith("SAVEPOINT")]
     assert len(opened) == 3
+
+
+def test_the_sweep_enqueues_a_backlog_in_batches(partner_sender, monkeypatch, settings):
+    """After a broker outage: every event left received goes out again, BATCH ids to a
+    message, and is processed."""
+    from webhooks import publishing, tasks
+
+    monkeypatch.setattr(publishing, "BATCH", 2)
+    monkeypatch.setattr(tasks.process_webhook_event, "delay", lambda *a, **k: None)
+    hsi = partner_sender("hsi")
+    enrollments = [enrollment_for("hsi") for _ in range(5)]
+    for e in enrollments:
+        hsi.post(event_body("progress.updated", e.external_enrollment_id, progress_percent=35))
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {EventStatus.RECEIVED}
+
+    sent = []
+    real_delay = tasks.process_webhook_events.delay
+    monkeypatch.setattr(
+        tasks.process_webhook_events, "delay", lambda ids: sent.append(ids) or real_delay(ids)
+    )
+    with later(minutes=6):
+        assert events_redrive() == 5
+    assert [len(ids) for ids in sent] == [2, 2, 1]
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {EventStatus.PROCESSED}
+    for e in enrollments:
+        e.refresh_from_db()
+        assert e.progress_percent == 35
