@@ -81,9 +81,8 @@ def answer(receipt: Receipt) -> HttpResponse:
     """The JSON answer, rendered here: the answers are a handful of small fixed shapes, and
     DRF's Response would go through content negotiation and a template response for each
     (a twentieth of the receiver's CPU)."""
-    return HttpResponse(
-        json.dumps(receipt.answer), status=receipt.status_code, content_type="application/json"
-    )
+    content = json.dumps(receipt.answer, ensure_ascii=False, separators=(",", ":"))
+    return HttpResponse(content, status=receipt.status_code, content_type="application/json")
 
 
 def read_body(request: HttpRequest, limit: int) -> tuple[bytes, int, bool]:

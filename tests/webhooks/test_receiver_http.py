@@ -28,6 +28,9 @@ def test_chunked_body_within_the_limit_is_read(hsi):
     response = hsi.post(raw, **chunked(raw))
     assert response.json() == {"status": "accepted"}
     assert last_delivery().body_size == len(raw)
+    # Exactly what docs/webhooks.md shows partners.
+    assert response.content == b'{"status":"accepted"}'
+    assert response["Content-Type"] == "application/json"
 
 
 def test_chunked_body_over_the_limit_is_refused_after_at_most_the_limit(hsi):
