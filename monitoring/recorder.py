@@ -129,6 +129,7 @@ class BufferedWriter:
                 self._wake.wait(self.interval)
                 self._wake.clear()
                 self._write(self._take())
+            self._write(self._take())  # whatever came in while the last batch was written
         finally:
             connections.close_all()  # this thread's own
 
