@@ -239,6 +239,20 @@ class PartnerClient:
                 operation=operation,
             ) from exc
 
+    def _transport_error(self, exc: requests.RequestException, operation: str) -> PartnerError:
+        """No answer: a timeout (connecting or waiting), or any other transport failure."""
+        if isinstance(exc, requests.ConnectTimeout):
+            message = f"could not connect within {self.timeout[0]:g} s"
+        elif isinstance(exc, requests.Timeout):
+            message = f"no answer within {self.timeout[1]:g} s"
+        else:
+            return PartnerUnavailableError(
+                f"could not reach the partner: {type(exc).__name__}",
+                partner=self.partner,
+                operation=operation,
+            )
+        return PartnerTimeoutError(message, partner=self.partner, operation=operation)
+
     def _send(
         self, method, url, *, operation, attempt, context, json, params, headers
     ) -> PartnerResponse:
@@ -254,29 +268,8 @@ class PartnerClient:
             raw = self.session.request(
                 method, url, json=json, params=params, headers=headers, timeout=self.timeout
             )
-        except requests.Timeout as exc:
-            error = PartnerTimeoutError(
-                f"no answer within {self.timeout[1]:g} s"
-                if not isinstance(exc, requests.ConnectTimeout)
-                else f"could not connect within {self.timeout[0]:g} s",
-                partner=self.partner,
-                operation=operation,
-            )
-            self._report(
-                method,
-                url,
-                outcome="transport_error",
-                duration_ms=_ms(started),
-                error=error,
-                **report,
-            )
-            raise error from exc
         except requests.RequestException as exc:
-            error = PartnerUnavailableError(
-                f"could not reach the partner: {type(exc).__name__}",
-                partner=self.partner,
-                operation=operation,
-            )
+            error = self._transport_error(exc, operation)
             self._report(
                 method,
                 url,

@@ -85,12 +85,16 @@ def _load(enrollment_id: int) -> Enrollment:
     return Enrollment.objects.select_related("student", "course", "partner").get(pk=enrollment_id)
 
 
+def _partner_account(enrollment: Enrollment) -> PartnerAccount | None:
+    return PartnerAccount.objects.filter(
+        student=enrollment.student, partner=enrollment.partner
+    ).first()
+
+
 def send_enrollment_active(enrollment_id: int, *, temporary_password: str | None = None) -> bool:
     """How to start: the launch link, the partner login, and a temporary password once."""
     enrollment = _load(enrollment_id)
-    account = PartnerAccount.objects.filter(
-        student=enrollment.student, partner=enrollment.partner
-    ).first()
+    account = _partner_account(enrollment)
     return _send_once(
         enrollment,
         EmailKind.ENROLLMENT_ACTIVE,
@@ -106,9 +110,7 @@ def send_account_created(enrollment_id: int, *, temporary_password: str) -> bool
     """The partner gave a temporary password but the enrolment is not through yet: hand the
     password on now, since it is never stored."""
     enrollment = _load(enrollment_id)
-    account = PartnerAccount.objects.filter(
-        student=enrollment.student, partner=enrollment.partner
-    ).first()
+    account = _partner_account(enrollment)
     return _send_once(
         enrollment,
         EmailKind.ACCOUNT_CREATED,
