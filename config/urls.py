@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from enrollments import views as enrollment_views
-from monitoring.health import liveness_view, readiness_view
+from monitoring.health import liveness_view, readiness_view, status_view
 from monitoring.views import dashboard_view, metrics_view
 
 admin.site.site_header = "Partner Hub"
@@ -23,8 +23,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("enrollments.api.urls")),
     path("go/<str:token>/", enrollment_views.launch, name="enrollment-launch"),
+    # Readiness at /health/ too, for load balancers configured before /health/ready/.
     path("health/", readiness_view, name="health"),
     path("health/live/", liveness_view, name="health-live"),
+    path("health/ready/", readiness_view, name="health-ready"),
+    path("health/status/", status_view, name="health-status"),
     path("metrics", metrics_view, name="metrics"),
 ]
 

@@ -1,10 +1,18 @@
-"""/health/ (readiness) and /health/live/ (liveness).
+"""Health endpoints: liveness, readiness and a detailed status (docs/monitoring.md).
 
-Readiness runs django-health-check's database and cache checks, plus a broker check when
-CELERY_BROKER_URL is set, concurrently and each under a timeout; any failure answers 503
-so a load balancer stops sending traffic. Each partner's state (mode, breaker, open
-alerts) is reported in the body but never fails the check: a partner outage is not a
-reason to take this service out of rotation.
+- `/health/live/`, liveness: the process answers. Nothing is checked and no database is
+  touched, so a slow dependency never gets a healthy process restarted.
+- `/health/ready/` (and `/health/`), readiness, for the load balancer: the database
+  answers a query (200), or not (503). Nothing else counts. A web node that can store
+  webhooks and API writes is worth its traffic while the broker is down: the rows are
+  committed and the reconcile and webhook re-drive jobs publish their work once the broker
+  is back. The broker and the cache are shared by every node, so failing readiness on them
+  would take every node out of rotation at once and lose the webhooks too.
+- `/health/status/`, the detailed status, for people and monitoring: the database, cache
+  and broker checks (run concurrently, each under a timeout), every active partner's mode,
+  breaker and open alerts, and the open alerts themselves. Always 200: its `status` says
+  `ok`, `degraded` (something other than the database is down) or `unavailable` (the
+  database is), so pointing a load balancer at it never pulls a node.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import asyncio
 import dataclasses
 import datetime
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -77,7 +85,50 @@ def partner_states() -> list[dict]:
     return states
 
 
+async def run_checks(checks: Iterable[HealthCheck]) -> dict[str, dict]:
+    """Each check's outcome by name ("database", "cache", "broker"), run concurrently."""
+    results = await asyncio.gather(*(check.get_result() for check in checks))
+    return {
+        type(result.check).__name__.lower(): {
+            "ok": result.error is None,
+            "detail": str(result.error) if result.error else "",
+            "seconds": round(result.time_taken, 3),
+        }
+        for result in results
+    }
+
+
+def open_alerts() -> list[dict]:
+    """Every open alert, newest first. Bounded: at most one is open per rule and partner.
+    The message stays out (these endpoints need no login); the admin shows it."""
+    from monitoring.models import Alert
+
+    alerts = Alert.objects.filter(resolved_at=None).select_related("partner")
+    return [
+        {
+            "rule": alert.rule,
+            "severity": alert.severity,
+            "partner": alert.partner.slug if alert.partner else None,
+            "opened_at": alert.opened_at.isoformat(),
+        }
+        for alert in alerts.order_by("-opened_at", "-pk")
+    ]
+
+
 class ReadinessView(HealthCheckView):
+    """The database answers: 200, or 503 (see the module docstring for why nothing else
+    counts)."""
+
+    async def get(self, request: HttpRequest, *args, **kwargs) -> JsonResponse:
+        checks = await run_checks([Database()])
+        ready = checks["database"]["ok"]
+        body = {"status": "ok" if ready else "unavailable", "checks": checks}
+        return JsonResponse(body, status=200 if ready else 503)
+
+
+class StatusView(HealthCheckView):
+    """Everything this service depends on, always answered with 200."""
+
     def get_checks(self) -> Iterator[HealthCheck]:
         yield Database()
         yield Cache()
@@ -85,29 +136,29 @@ class ReadinessView(HealthCheckView):
             yield Broker()
 
     async def get(self, request: HttpRequest, *args, **kwargs) -> JsonResponse:
-        with self.get_executor() as executor:
-            results = await asyncio.gather(
-                *(check.get_result(executor) for check in self.get_checks())
-            )
-        try:
-            partners = await sync_to_async(partner_states)()
-        except Exception:  # the database check above already says why
-            logger.exception("Partner states unavailable")
-            partners = []
-        healthy = not any(result.error for result in results)
+        checks = await run_checks(self.get_checks())
+        ready = checks["database"]["ok"]
+        partners = alerts = None  # unknown while the database is down
+        if ready:
+            try:
+                partners = await sync_to_async(partner_states)()
+                alerts = await sync_to_async(open_alerts)()
+            except Exception:
+                logger.exception("Partner states or alerts unavailable")
+        if not ready:
+            status = "unavailable"
+        elif all(check["ok"] for check in checks.values()):
+            status = "ok"
+        else:
+            status = "degraded"
         body = {
-            "status": "ok" if healthy else "unavailable",
-            "checks": {
-                type(result.check).__name__.lower(): {
-                    "ok": result.error is None,
-                    "detail": str(result.error) if result.error else "",
-                    "seconds": round(result.time_taken, 3),
-                }
-                for result in results
-            },
+            "status": status,
+            "ready": ready,
+            "checks": checks,
             "partners": partners,
+            "alerts": alerts,
         }
-        return JsonResponse(body, status=200 if healthy else 503)
+        return JsonResponse(body)
 
 
 @never_cache
@@ -118,3 +169,4 @@ def liveness_view(request: HttpRequest) -> JsonResponse:
 
 
 readiness_view = ReadinessView.as_view()
+status_view = StatusView.as_view()

@@ -1,4 +1,4 @@
-"""A cache backend that cannot be reached, for the readiness check's 503."""
+"""A cache backend that cannot be reached, for the health checks."""
 
 from django.core.cache.backends.locmem import LocMemCache
 
