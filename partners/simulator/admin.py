@@ -54,11 +54,18 @@ class SimEnrollmentAdmin(admin.ModelAdmin):
     search_fields = ["external_id", "reference", "account__email", "course_code"]
     actions = ["advance_25", "complete"]
 
-    @admin.action(description="Advance progress by 25 % (sends webhooks)")
+    # Django formats an action's description with `%` (for `%(verbose_name_plural)s`), so
+    # a bare percent sign made this changelist a 500.
+    @admin.action(
+        description="Advance progress by 25 points (sends webhooks)", permissions=["change"]
+    )
     def advance_25(self, request, queryset):
         _advance(request, queryset, by=25)
 
-    @admin.action(description="Complete the course and issue the certificate (sends webhooks)")
+    @admin.action(
+        description="Complete the course and issue the certificate (sends webhooks)",
+        permissions=["change"],
+    )
     def complete(self, request, queryset):
         _advance(request, queryset, to=100, passed=True)
 
