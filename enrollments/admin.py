@@ -27,7 +27,7 @@ class PartnerAccountInline(admin.TabularInline):
 
 
 @admin.register(Student)
-class StudentAdmin(admin.ModelAdmin):
+class StudentAdmin(admin_actions.EnrolPermissionMixin, admin.ModelAdmin):
     list_display = [
         "external_ref",
         "last_name",
@@ -67,7 +67,7 @@ class PartnerAccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Cohort)
-class CohortAdmin(admin.ModelAdmin):
+class CohortAdmin(admin_actions.EnrolPermissionMixin, admin.ModelAdmin):
     list_display = ["name", "partner", "group_code", "starts_on", "ends_on", "student_count"]
     list_filter = ["partner"]
     list_select_related = ["partner"]

@@ -1,4 +1,12 @@
-"""Admin actions: thin wrappers that call services and say what happened."""
+"""Admin actions: thin wrappers that call services and say what happened.
+
+Each action asks for the model permission the REST API asks for the same operation
+(enrollments/api/views.py): creating enrollments needs `enrollments.add_enrollment`,
+acting on one (launch, sync, cancel, retry) needs `enrollments.change_enrollment`.
+The admin then neither offers an action to staff without it nor runs a forged POST of
+it (Django answers "No action selected." and calls nothing); the intermediate enrol
+page posts back through the same action, so it is held by the same check.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +30,13 @@ class EnrollInCourseForm(forms.Form):
     )
     funding_source = forms.ChoiceField(choices=FundingSource.choices, initial=FundingSource.WIOA)
     promo_code = forms.CharField(required=False, max_length=64)
+
+
+class EnrolPermissionMixin:
+    """For the admin of a model whose actions create enrollments (students, cohorts)."""
+
+    def has_enroll_permission(self, request) -> bool:
+        return request.user.has_perm("enrollments.add_enrollment")
 
 
 def _enroll_page(modeladmin, request, queryset, *, title: str, run):
@@ -58,7 +73,7 @@ def _enroll_page(modeladmin, request, queryset, *, title: str, run):
     )
 
 
-@admin.action(description="Enrol selected students in a course…")
+@admin.action(description="Enrol selected students in a course…", permissions=["enroll"])
 def enroll_students(modeladmin, request, queryset):
     def run(data):
         results = []
@@ -78,7 +93,7 @@ def enroll_students(modeladmin, request, queryset):
     return _enroll_page(modeladmin, request, queryset, title="Enrol students in a course", run=run)
 
 
-@admin.action(description="Enrol the selected cohort(s) in a course…")
+@admin.action(description="Enrol the selected cohort(s) in a course…", permissions=["enroll"])
 def enroll_cohorts(modeladmin, request, queryset):
     def run(data):
         results = []
@@ -103,14 +118,14 @@ def _each(modeladmin, request, queryset, verb: str, call) -> None:
         modeladmin.message_user(request, f"{verb} {ok} enrollment(s).", messages.SUCCESS)
 
 
-@admin.action(description="Retry provisioning")
+@admin.action(description="Retry provisioning", permissions=["change"])
 def retry_provisioning(modeladmin, request, queryset):
     _each(
         modeladmin, request, queryset, "Retried", lambda e: services.enrollment_retry(enrollment=e)
     )
 
 
-@admin.action(description="Sync progress now")
+@admin.action(description="Sync progress now", permissions=["change"])
 def sync_now(modeladmin, request, queryset):
     _each(
         modeladmin,
@@ -121,7 +136,7 @@ def sync_now(modeladmin, request, queryset):
     )
 
 
-@admin.action(description="Cancel (releases the voucher)")
+@admin.action(description="Cancel (releases the voucher)", permissions=["change"])
 def cancel(modeladmin, request, queryset):
     _each(
         modeladmin,
@@ -132,7 +147,7 @@ def cancel(modeladmin, request, queryset):
     )
 
 
-@admin.action(description="Open the course as the student (launch URL)")
+@admin.action(description="Open the course as the student (launch URL)", permissions=["change"])
 def open_launch_url(modeladmin, request, queryset):
     if queryset.count() != 1:
         modeladmin.message_user(request, "Choose exactly one enrollment to open.", messages.WARNING)
