@@ -55,6 +55,7 @@ class PartnerAdapter:
             secrets=config.secrets,
             read_timeout=config.timeout,
             max_attempts=config.max_retries,
+            missing_settings=config.missing_settings(self.required_settings),
         )
 
     # -- what each partner fills in --------------------------------------------------------

@@ -10,6 +10,10 @@ Retry policy: at most `max_attempts` attempts; connection errors, timeouts, 408,
 beyond which the call fails at once as rate-limited carrying the wait, so the caller can
 reschedule instead of holding a worker. Other 4xx are never retried. POST and PATCH are
 retried only when they carry an `Idempotency-Key`.
+
+A call that cannot be made (no base URL, a credential the adapter needs is not set) raises
+`PartnerConfigurationError` naming the variable before anything is sent: it is not
+retried, not counted by the breaker and not a request log, since no request exists.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from django.conf import settings
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from partners.breakers import breaker_for
+from partners.config import PartnerConfigurationError, setting_name
 from partners.context import current_call_context
 from partners.errors import (
     PartnerCircuitOpenError,
@@ -137,6 +142,7 @@ class PartnerClient:
         retry_after_cap: float | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        missing_settings: Iterable[str] = (),
     ):
         self.partner = partner
         self.base_url = base_url.rstrip("/")
@@ -151,6 +157,8 @@ class PartnerClient:
         self.session = session or requests.Session()
         self.sleep = sleep
         self.body_limit = settings.PARTNER_LOG_BODY_CHARS
+        # Variables the adapter needs and that are not set (PartnerConfig.missing_settings).
+        self.missing_settings = tuple(missing_settings)
 
     # -- public -----------------------------------------------------------------------
 
@@ -166,7 +174,8 @@ class PartnerClient:
         idempotency_key: str | None = None,
     ) -> PartnerResponse:
         """Send one logical call (possibly several attempts); return the 2xx/3xx answer
-        or raise a PartnerError."""
+        or raise a PartnerError (PartnerConfigurationError when it cannot be sent)."""
+        self._check_configuration()
         method = method.upper()
         url = f"{self.base_url}/{path.lstrip('/')}"
         context = current_call_context()
@@ -202,6 +211,25 @@ class PartnerClient:
         return self.request("POST", path, operation=operation, **kwargs)
 
     # -- one attempt ------------------------------------------------------------------
+
+    def _check_configuration(self) -> None:
+        """Refuse a call that cannot be made, naming what to set. Without this an empty
+        base URL fails in requests (MissingSchema) as if the partner were unreachable,
+        which is retried, opens the breaker and reschedules an enrolment forever."""
+        missing = list(self.missing_settings)
+        base_url = setting_name(self.partner, "api_base_url")
+        if not self.base_url and base_url not in missing:
+            missing.insert(0, base_url)
+        if missing:
+            verb = "is" if len(missing) == 1 else "are"
+            raise PartnerConfigurationError(
+                self.partner, f"{' and '.join(missing)} {verb} not set: no request was sent"
+            )
+        if not self.base_url.startswith(("http://", "https://")):
+            raise PartnerConfigurationError(
+                self.partner,
+                f"{base_url}={self.base_url!r} is not an http(s) URL: no request was sent",
+            )
 
     def _worth_retrying(self, exc: BaseException) -> bool:
         if not isinstance(exc, PartnerTransientError) or isinstance(exc, PartnerCircuitOpenError):

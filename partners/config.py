@@ -6,6 +6,7 @@ through `partner_setting` means a missing value names the exact variable to set.
 
 import base64
 import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +94,18 @@ class PartnerConfig:
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in a log."""
         return tuple(s for s in (self.api_key, self.api_secret, *self.webhook_secrets) if s)
+
+    def missing_settings(self, names: Iterable[str]) -> tuple[str, ...]:
+        """The variables (`HSI_API_BASE_URL`, ...) among `names` that are not set, so a
+        call cannot be made. None while simulated: the simulator supplies them all."""
+        if self.simulated:
+            return ()
+        fields = {"api_base_url": "base_url"}
+        return tuple(
+            setting_name(self.slug, name)
+            for name in names
+            if not getattr(self, fields.get(name, name))
+        )
 
 
 def simulator_credential(slug: str, purpose: str) -> str:

@@ -1,0 +1,88 @@
+"""An `api` partner whose base URL or key is not set: the call is refused before anything
+is sent, as a PartnerConfigurationError naming the variable. Not retried, not counted by
+the breaker, and the enrollment fails with that message instead of being rescheduled."""
+
+import re
+
+import pytest
+import responses
+from django.core.management import call_command
+
+from enrollments.models import EnrollmentStatus, Voucher
+from enrollments.services import enrollment_create, enrollment_provision
+from monitoring.models import PartnerRequestLog
+from partners.breakers import breaker_for, breaker_state
+from partners.client import PartnerClient
+from partners.config import PartnerConfigurationError
+from partners.models import PartnerCourse
+from partners.registry import clear_adapters, get_adapter
+from tests.factories import make_student
+from tests.partners.conftest import STUDENT
+
+BASE = "https://api.hsi.test"
+
+
+@pytest.fixture
+def hsi_live(settings, monkeypatch, db):
+    """HSI in api mode against a real (mocked) API: every setting it needs is set."""
+    call_command("load_catalogue", verbosity=0)
+    settings.PARTNER_SIMULATOR = False
+    for name, value in {
+        "MODE": "api",
+        "API_BASE_URL": BASE,
+        "API_KEY": "hsi-key-0123456789",
+        "API_SECRET": "hsi-secret-0123456789",
+        "ORGANIZATION_ID": "org-1",
+    }.items():
+        monkeypatch.setenv(f"HSI_{name}", value)
+    clear_adapters()
+    yield
+    clear_adapters()
+
+
+@responses.activate
+@pytest.mark.parametrize("missing", ["HSI_API_BASE_URL", "HSI_API_KEY"])
+def test_enrollment_fails_naming_the_variable_and_nothing_is_sent(hsi_live, monkeypatch, missing):
+    monkeypatch.delenv(missing)
+    course = PartnerCourse.objects.filter(partner__slug="hsi").first()
+    Voucher.objects.create(partner=course.partner, cost=10)  # HSI sells credits
+    enrollment = enrollment_create(student=make_student(), course=course)
+    enrollment_provision(enrollment_id=enrollment.pk)
+
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.FAILED
+    assert missing in enrollment.last_error
+    assert enrollment.last_error.startswith("PartnerConfigurationError")
+    assert enrollment.next_attempt_at is None  # no retry scheduled
+    assert len(responses.calls) == 0  # nothing sent, so nothing retried
+    assert not PartnerRequestLog.objects.exists()
+    breaker = breaker_for("hsi")
+    assert breaker.fail_counter == 0 and breaker_state("hsi") == "closed"
+
+
+@responses.activate
+def test_the_call_raises_before_any_attempt(hsi_live, monkeypatch):
+    monkeypatch.delenv("HSI_API_BASE_URL")
+    monkeypatch.delenv("HSI_API_SECRET")
+    adapter = get_adapter("hsi")
+    with pytest.raises(PartnerConfigurationError) as caught:
+        adapter.create_account(student=STUDENT, idempotency_key="k")
+    assert str(caught.value) == (
+        "hsi: HSI_API_BASE_URL and HSI_API_SECRET are not set: no request was sent"
+    )
+    assert len(responses.calls) == 0
+
+
+def test_a_base_url_that_is_not_http_is_named(partners_loaded):
+    client = PartnerClient(partner="nds", base_url="api.nds.test/v1")
+    with pytest.raises(
+        PartnerConfigurationError, match=re.escape("NDS_API_BASE_URL='api.nds.test/v1'")
+    ):
+        client.get("/ping", operation="get_progress")
+    assert breaker_for("nds").fail_counter == 0
+
+
+@responses.activate
+def test_a_complete_configuration_is_called(hsi_live):
+    responses.post(f"{BASE}/api/v1/students", status=201, json={"studentId": "HSI-1"})
+    assert get_adapter("hsi").create_account(student=STUDENT, idempotency_key="k").external_id
