@@ -76,9 +76,18 @@ def test_server_errors_are_retried_with_exponential_backoff_and_jitter(client, s
     responses.get(f"{BASE}/p", status=503)
     responses.get(f"{BASE}/p", status=502)
     responses.get(f"{BASE}/p", json={"ok": 1})
+    drawn = []
+
+    def most_jitter(low, high):  # the largest jitter the range allows, every time
+        drawn.append((low, high))
+        return high
+
+    client.backoff.rng = most_jitter
     assert client.get("/p", operation="get_progress").json() == {"ok": 1}
     assert len(responses.calls) == 3
-    assert 1.0 <= sleeps[0] <= 1.25 and 2.0 <= sleeps[1] <= 2.5
+    # 1 s then 2 s, each with up to 25 % jitter drawn on top (never none at all).
+    assert drawn == [(0, 0.25), (0, 0.5)]
+    assert sleeps == [1.25, 2.5]
     logs = list(
         PartnerRequestLog.objects.order_by("attempt").values_list(
             "attempt", "status_code", "outcome"
@@ -349,12 +358,100 @@ def test_breaker_state_is_shared_through_redis(redis_url, settings):
 
 
 @responses.activate
-def test_a_failing_log_receiver_never_fails_the_call(client, monkeypatch):
+def test_a_failing_log_receiver_never_fails_the_call(client, monkeypatch, caplog):
     from monitoring import recorder
 
-    def broken(**kwargs):
+    def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(recorder.PartnerRequestLog.objects, "create", broken)
+    # The recorder writes with bulk_create (one statement for a batch).
+    monkeypatch.setattr(recorder.PartnerRequestLog.objects, "bulk_create", broken)
     responses.get(f"{BASE}/p", json={"ok": True})
     assert client.get("/p", operation="get_progress").json() == {"ok": True}
+    assert not PartnerRequestLog.objects.exists()
+    # The recorder itself caught it (not only the client's guard below).
+    [failed] = [r for r in caplog.records if r.name == "monitoring.recorder"]
+    assert failed.getMessage() == "Could not log hsi get_progress"
+
+
+@responses.activate
+def test_any_failing_receiver_of_the_hook_never_fails_the_call(client, caplog):
+    from partners.signals import partner_call_attempted
+
+    def broken(sender, **kwargs):
+        raise RuntimeError("receiver bug")
+
+    partner_call_attempted.connect(broken, dispatch_uid="tests.broken")
+    try:
+        responses.get(f"{BASE}/p", json={"ok": True})
+        assert client.get("/p", operation="get_progress").json() == {"ok": True}
+    finally:
+        partner_call_attempted.disconnect(dispatch_uid="tests.broken")
+    assert any("receiver failed" in r.getMessage() for r in caplog.records)
+
+
+# -- timeouts and attempts from the partner's settings, through the real adapter -------
+
+
+@pytest.fixture
+def hsi_adapter(settings, monkeypatch, partners_loaded):
+    """HSI against a real (mocked) API, configured only through its environment."""
+    from partners.registry import clear_adapters, get_adapter
+
+    settings.PARTNER_SIMULATOR = False
+    for name, value in {
+        "MODE": "api",
+        "API_BASE_URL": BASE,
+        "API_KEY": SECRET_KEY,
+        "API_SECRET": SECRET,
+        "ORGANIZATION_ID": "org-1",
+    }.items():
+        monkeypatch.setenv(f"HSI_{name}", value)
+    monkeypatch.delenv("HSI_TIMEOUT", raising=False)
+    monkeypatch.delenv("HSI_MAX_RETRIES", raising=False)
+
+    def adapter(sleeps):
+        clear_adapters()
+        built = get_adapter("hsi")
+        built.client.sleep = sleeps.append
+        return built
+
+    yield adapter
+    clear_adapters()
+
+
+def progress_of(adapter):
+    with pytest.raises(PartnerServerError):
+        adapter.get_progress(external_enrollment_id="E-1")
+    return [call.request.req_kwargs["timeout"] for call in responses.calls]
+
+
+@responses.activate
+def test_default_timeouts_and_attempts_reach_requests_and_the_retrier(hsi_adapter, sleeps):
+    responses.get(f"{BASE}/api/v1/enrollments/E-1/progress", status=500)
+    # Connect 5 s, read 30 s (docs/operations.md), 3 attempts in all.
+    assert progress_of(hsi_adapter(sleeps)) == [(5.0, 30.0)] * 3
+    assert len(sleeps) == 2
+
+
+@responses.activate
+def test_partner_timeout_and_max_retries_reach_requests_and_the_retrier(
+    hsi_adapter, sleeps, monkeypatch
+):
+    monkeypatch.setenv("HSI_TIMEOUT", "12.5")
+    monkeypatch.setenv("HSI_MAX_RETRIES", "2")
+    responses.get(f"{BASE}/api/v1/enrollments/E-1/progress", status=500)
+    # <SLUG>_TIMEOUT is the read timeout; the connect timeout stays 5 s.
+    assert progress_of(hsi_adapter(sleeps)) == [(5.0, 12.5)] * 2
+    assert len(sleeps) == 1
+
+
+@responses.activate
+def test_a_connect_timeout_is_reported_with_the_connect_limit(hsi_adapter, sleeps, monkeypatch):
+    monkeypatch.setenv("HSI_MAX_RETRIES", "1")
+    responses.get(
+        f"{BASE}/api/v1/enrollments/E-1/progress", body=requests.ConnectTimeout("no route")
+    )
+    with pytest.raises(PartnerTimeoutError, match="could not connect within 5 s"):
+        hsi_adapter(sleeps).get_progress(external_enrollment_id="E-1")
+    assert len(responses.calls) == 1
