@@ -256,6 +256,9 @@ SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', defau
 PARTNER_RETRY_AFTER_CAP_SECONDS = env.float("PARTNER_RETRY_AFTER_CAP_SECONDS", default=30.0)
 PARTNER_BREAKER_FAIL_MAX = env.int("PARTNER_BREAKER_FAIL_MAX", default=5)
 PARTNER_BREAKER_RESET_SECONDS = env.float("PARTNER_BREAKER_RESET_SECONDS", default=60.0)
+# While Redis (REDIS_URL) cannot be reached, breakers keep their state per process and try
+# Redis again after this many seconds.
+PARTNER_BREAKER_REDIS_RETRY_SECONDS = env.float("PARTNER_BREAKER_REDIS_RETRY_SECONDS", default=30.0)
 # Request and response bodies kept in request logs are cut to this many characters.
 PARTNER_LOG_BODY_CHARS = env.int("PARTNER_LOG_BODY_CHARS", default=8192)
 # "buffered": request logs are written in batches by a background thread (at most

@@ -6,10 +6,13 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Monitoring"
 
     def ready(self) -> None:
-        from monitoring.metrics import record_call_metrics
+        from monitoring.metrics import record_breaker_fallback, record_call_metrics
         from monitoring.recorder import record_request_log
-        from partners.signals import partner_call_attempted
+        from partners.signals import breaker_storage_fell_back, partner_call_attempted
 
         # The one hook from the partner layer: every attempt is logged and counted.
         partner_call_attempted.connect(record_request_log, dispatch_uid="monitoring.request_log")
         partner_call_attempted.connect(record_call_metrics, dispatch_uid="monitoring.metrics")
+        breaker_storage_fell_back.connect(
+            record_breaker_fallback, dispatch_uid="monitoring.breaker_fallback"
+        )

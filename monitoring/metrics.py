@@ -52,6 +52,13 @@ PARTNER_CALL_SECONDS = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 
+BREAKER_STORAGE_FALLBACKS = Counter(
+    "partnerhub_breaker_storage_fallbacks",
+    "Times a partner's circuit breaker could not reach Redis and fell back to the state "
+    "of one process (partners/breakers.py).",
+    ["partner"],
+)
+
 BREAKER_STATES = ("closed", "half-open", "open")
 
 
@@ -66,6 +73,14 @@ def record_call_metrics(sender, *, record: CallRecord, **kwargs) -> None:
             )
     except Exception:  # metrics must never break the call they describe
         logger.exception("Could not count the partner call %s %s", record.partner, record.operation)
+
+
+def record_breaker_fallback(sender, *, partner: str, **kwargs) -> None:
+    """Signal receiver (connected in MonitoringConfig.ready): one more fallback."""
+    try:
+        BREAKER_STORAGE_FALLBACKS.labels(partner).inc()
+    except Exception:
+        logger.exception("Could not count the breaker fallback of %s", partner)
 
 
 class ScrapeTimeCollector(Collector):

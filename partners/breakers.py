@@ -5,17 +5,27 @@ refused without sending anything for `PARTNER_BREAKER_RESET_SECONDS`, then one p
 let through (half-open); its success closes the breaker, its failure opens it again.
 With REDIS_URL set the state lives in Redis, so every web and worker process agrees.
 Permanent errors (4xx) and rate limiting say the partner is up: they do not count.
+
+Redis going away must not stop partner calls: the breaker then keeps its state in this
+process (a warning logged and `partnerhub_breaker_storage_fallbacks` counted once per
+fallback, not per call) and tries Redis again every PARTNER_BREAKER_REDIS_RETRY_SECONDS,
+going back to the shared state as soon as Redis answers.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import pybreaker
 from django.conf import settings
 
 from partners.errors import PartnerRateLimitedError, PartnerTransientError
+from partners.signals import breaker_storage_fell_back
 
 logger = logging.getLogger(__name__)
 
@@ -39,15 +49,152 @@ class _LogTransitions(pybreaker.CircuitBreakerListener):
         )
 
 
-def _storage(slug: str) -> pybreaker.CircuitBreakerStorage:
-    if settings.REDIS_URL:
+class SharedBreakerStorage(pybreaker.CircuitBreakerStorage):
+    """A breaker's state in Redis, shared by every process (the keys pybreaker's own
+    CircuitRedisStorage uses), with a copy in this process that takes over while Redis
+    cannot be reached. pybreaker's storage swallows Redis errors at every step and raises
+    them when created; this one notices them, so it can fall back and come back."""
+
+    def __init__(
+        self,
+        slug: str,
+        redis_url: str,
+        *,
+        retry_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         import redis
 
-        client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+        super().__init__("redis")
+        self.slug = slug
+        self.retry_seconds = retry_seconds
+        self.clock = clock
+        self.redis = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+        self._redis_error = redis.RedisError
+        self._prefix = f"partnerhub:breaker:{slug}:pybreaker:"
+        # Every write lands here too, so a fallback starts from what this process last saw.
+        self.local = pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
+        self.falling_back = False
+        self._retry_at = 0.0
+        self._lock = threading.Lock()
+
+    def _key(self, name: str) -> str:
+        return self._prefix + name
+
+    def _shared(self, in_redis: Callable[[Any], Any], in_memory: Callable[[], Any]) -> Any:
+        """`in_redis(client)` while Redis answers; `in_memory()` while it does not."""
+        if self.falling_back and self.clock() < self._retry_at:
+            return in_memory()
+        try:
+            result = in_redis(self.redis)
+        except self._redis_error as exc:
+            self._fall_back(exc)
+            return in_memory()
+        if self.falling_back:
+            with self._lock:
+                if self.falling_back:
+                    self.falling_back = False
+                    logger.warning(
+                        "Circuit breaker for %s: Redis answers again, state shared again",
+                        self.slug,
+                    )
+        return result
+
+    def _fall_back(self, exc: Exception) -> None:
+        with self._lock:
+            self._retry_at = self.clock() + self.retry_seconds
+            if self.falling_back:
+                return  # a retry that failed: the same fallback, already reported
+            self.falling_back = True
+        logger.warning(
+            "Circuit breaker for %s: Redis is unreachable (%s: %s); using this process's "
+            "own breaker state, trying Redis again every %g s",
+            self.slug,
+            type(exc).__name__,
+            exc,
+            self.retry_seconds,
         )
-        return pybreaker.CircuitRedisStorage(
-            pybreaker.STATE_CLOSED, client, namespace=f"partnerhub:breaker:{slug}"
+        breaker_storage_fell_back.send_robust(sender=SharedBreakerStorage, partner=self.slug)
+
+    # -- pybreaker's storage interface ----------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        def read(client) -> str:
+            value = client.get(self._key("state"))
+            if value is None:  # first use, or the keys were removed: start closed
+                client.setnx(self._key("fail_counter"), 0)
+                client.setnx(self._key("success_counter"), 0)
+                client.setnx(self._key("state"), pybreaker.STATE_CLOSED)
+                return pybreaker.STATE_CLOSED
+            return value.decode()
+
+        state = self._shared(read, lambda: self.local.state)
+        self.local.state = state
+        return state
+
+    @state.setter
+    def state(self, state: str) -> None:
+        self.local.state = state
+        self._shared(lambda client: client.set(self._key("state"), str(state)), lambda: None)
+
+    def increment_counter(self) -> None:
+        self.local.increment_counter()
+        self._shared(lambda client: client.incr(self._key("fail_counter")), lambda: None)
+
+    def reset_counter(self) -> None:
+        self.local.reset_counter()
+        self._shared(lambda client: client.set(self._key("fail_counter"), 0), lambda: None)
+
+    def increment_success_counter(self) -> None:
+        self.local.increment_success_counter()
+        self._shared(lambda client: client.incr(self._key("success_counter")), lambda: None)
+
+    def reset_success_counter(self) -> None:
+        self.local.reset_success_counter()
+        self._shared(lambda client: client.set(self._key("success_counter"), 0), lambda: None)
+
+    @property
+    def counter(self) -> int:
+        return self._shared(
+            lambda client: int(client.get(self._key("fail_counter")) or 0),
+            lambda: self.local.counter,
+        )
+
+    @property
+    def success_counter(self) -> int:
+        return self._shared(
+            lambda client: int(client.get(self._key("success_counter")) or 0),
+            lambda: self.local.success_counter,
+        )
+
+    @property
+    def opened_at(self) -> datetime | None:
+        def read(client) -> datetime | None:
+            value = client.get(self._key("opened_at"))
+            return datetime.fromtimestamp(int(value), UTC) if value else None
+
+        return self._shared(read, lambda: self.local.opened_at)
+
+    @opened_at.setter
+    def opened_at(self, now: datetime) -> None:
+        self.local.opened_at = now
+        key, stamp = self._key("opened_at"), int(now.timestamp())
+
+        def set_if_later(pipe) -> None:
+            # Two processes opening at once keep the later time, as pybreaker does.
+            current = pipe.get(key)
+            pipe.multi()
+            if not current or stamp > int(current):
+                pipe.set(key, stamp)
+
+        self._shared(lambda client: client.transaction(set_if_later, key), lambda: None)
+
+
+def _storage(slug: str) -> pybreaker.CircuitBreakerStorage:
+    if settings.REDIS_URL:
+        return SharedBreakerStorage(
+            slug, settings.REDIS_URL, retry_seconds=settings.PARTNER_BREAKER_REDIS_RETRY_SECONDS
         )
     return pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
 

@@ -1,7 +1,9 @@
 """The one hook through which the partner layer reports what it did.
 
 `partner_call_attempted` is sent once per HTTP attempt (and once per call the breaker
-refused) with `record=CallRecord(...)`. The partners app never imports monitoring: the
+refused) with `record=CallRecord(...)`; `breaker_storage_fell_back` once each time a
+partner's breaker loses its shared Redis state and falls back to this process's memory,
+with `partner=<slug>`. The partners app never imports monitoring: the
 monitoring app connects its receivers (request log, metrics) in its AppConfig.ready().
 """
 
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from django.dispatch import Signal
 
 partner_call_attempted = Signal()
+breaker_storage_fell_back = Signal()
 
 
 @dataclass(frozen=True, slots=True)
