@@ -1,4 +1,14 @@
-"""Keep secrets out of request logs: by key name, by known secret value, and by size."""
+"""Keep secrets and personal identifiers out of what we store about partner calls (request
+logs, webhook delivery headers, the simulator's records): by key name, by known secret
+value, and by size.
+
+What is redacted by key name is listed here and nowhere else:
+- secrets: passwords, tokens, API keys, signatures, cookies, sessions, private keys;
+- personal identifiers: government and tax numbers (SSN, SIN, national id, passport,
+  driver's licence, tax id), and date of birth.
+Names, e-mail addresses and phone numbers are kept: a partner matches its learners by
+them, staff debugging a call need them, and they are already in our own Student records.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +27,42 @@ SENSITIVE_NAME = re.compile(
     re.IGNORECASE,
 )
 
+# Personal identifiers, matched against a key with case and separators removed
+# ("dateOfBirth", "date_of_birth" and "Date-Of-Birth" are all "dateofbirth").
+PERSONAL_IDENTIFIER_PARTS = (
+    "socialsecurity",
+    "socialinsurance",
+    "dateofbirth",
+    "birthdate",
+    "birthday",
+    "nationalid",
+    "nationalidentity",
+    "nationalinsurance",
+    "passport",
+    "driverlicen",  # driver_license, driverLicence
+    "driverslicen",  # drivers_license
+    "drivinglicen",
+    "taxid",
+    "taxpayerid",
+    "taxnumber",
+    "alienregistration",
+)
+# Short ones count only as a whole word ("ssn" in "ssnLast4", not in "businessName").
+PERSONAL_IDENTIFIER_WORDS = ("ssn", "dob", "sin", "tin", "itin", "nin")
+
+_PERSONAL_PART = re.compile("|".join(PERSONAL_IDENTIFIER_PARTS))
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def is_personal_identifier(name: str) -> bool:
+    if _PERSONAL_PART.search(re.sub(r"[^a-z0-9]", "", name.lower())):
+        return True
+    return any(word.lower() in PERSONAL_IDENTIFIER_WORDS for word in _WORDS.findall(name))
+
 
 def is_sensitive(name: str) -> bool:
-    return bool(SENSITIVE_NAME.search(name))
+    """A key whose value is never stored: a secret or a personal identifier."""
+    return bool(SENSITIVE_NAME.search(name)) or is_personal_identifier(name)
 
 
 def _scrub_text(text: str, secrets: Iterable[str]) -> str:
@@ -43,6 +86,12 @@ def _scrub_value(value: Any, secrets: Iterable[str]) -> Any:
             return redact_url(value, secrets)
         return _scrub_text(value, secrets)
     return value
+
+
+def redact_data(value: Any, secrets: Iterable[str] = ()) -> Any:
+    """A copy of decoded JSON (dicts, lists, strings) with sensitive keys and known secret
+    values replaced: what may be stored of a body someone sent us."""
+    return _scrub_value(value, tuple(secrets))
 
 
 def redact_headers(headers: Mapping[str, str], secrets: Iterable[str] = ()) -> dict[str, str]:

@@ -10,6 +10,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone
 
+from partners.redaction import redact_data
 from partners.simulator.models import SimAccount, SimEnrollment, SimVoucher
 
 # Certificate validity the simulated partners put on their certificates, by partner; a
@@ -32,7 +33,9 @@ def _new_id(partner: str, kind: str) -> str:
 def create_account(
     partner: str, *, email: str, first_name: str, last_name: str, reference: str, request: dict
 ) -> tuple[SimAccount, bool]:
-    """A partner matches learners by e-mail: the same e-mail gives the same account."""
+    """A partner matches learners by e-mail: the same e-mail gives the same account. The
+    request is kept redacted (partners/redaction.py): no secret or personal identifier
+    such as a date of birth is stored, even by the simulator."""
     if not email or "@" not in email:
         raise SimError(422, "invalid_email", "a valid e-mail address is required")
     account = SimAccount.objects.filter(partner=partner, email__iexact=email).first()
@@ -45,7 +48,7 @@ def create_account(
         first_name=first_name,
         last_name=last_name,
         reference=reference,
-        request=request,
+        request=redact_data(request),
     )
     return account, True
 

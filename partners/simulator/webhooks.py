@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from partners.config import get_partner_config
+from partners.redaction import redact_data
 from partners.simulator.models import SimEnrollment, SimWebhook
 from partners.webhook_signing import signed_headers
 
@@ -55,7 +56,7 @@ def send(partner: str, body: dict, *, webhook_id: str | None = None) -> SimWebho
         webhook_id=webhook_id,
         event_type=body.get("type", ""),
         url=receiver_url(partner),
-        body=body,
+        body=redact_data(body),  # what was sent, as any stored body: redacted
     )
     try:
         response = requests.post(
