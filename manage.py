@@ -5,9 +5,9 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    # manage.py on a checkout is development; a deployment exports DEBUG=false (as the
-    # docs say) and its web and worker processes (wsgi, Celery) default to production.
-    os.environ.setdefault("DEBUG", "true")
+    # No DEBUG default here: like wsgi and Celery, manage.py is production unless DEBUG=true
+    # is set (`make run` sets it; a developer may put it in .env). A command run on a server
+    # must never switch on development behaviour, such as the partner simulator.
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -15,6 +15,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+# Off unless set, for every entry point alike (manage.py, wsgi, Celery): a command run on
+# a server without DEBUG gets production behaviour, never the simulator. `make run` sets it.
 DEBUG = env.bool("DEBUG", default=False)
 # "Production" is simply DEBUG off: deployments get the safe defaults unless told otherwise.
 PRODUCTION = not DEBUG
@@ -26,7 +28,10 @@ SECRET_KEY = env.str(
 if not SECRET_KEY:
     from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG is off. DEBUG is off unless set: on a developer's "
+        "machine run `make run`, or set DEBUG=true (in the environment or .env)."
+    )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -248,7 +253,15 @@ CELERY_BEAT_SCHEDULE: dict = {
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
 # --- Partners ----------------------------------------------------------------------------
-PARTNER_SIMULATOR = env.bool("PARTNER_SIMULATOR", default=not PRODUCTION)
+# The built-in partner simulator (served at /simulator/, adapters pointed at it). On by
+# default while developing. In production (DEBUG off) it stays off even when asked for,
+# unless PARTNER_SIMULATOR_FORCE is set too (a demo deployment with no real partner);
+# `check --deploy` reports both cases (partners/simulator/checks.py).
+PARTNER_SIMULATOR_FORCE = env.bool("PARTNER_SIMULATOR_FORCE", default=False)
+_simulator_asked = env.bool("PARTNER_SIMULATOR", default=not PRODUCTION)
+PARTNER_SIMULATOR = _simulator_asked and (DEBUG or PARTNER_SIMULATOR_FORCE)
+# Asked for but refused (production without the force): what `check --deploy` reports.
+PARTNER_SIMULATOR_REFUSED = _simulator_asked and not PARTNER_SIMULATOR
 # Where this service is reached: links in e-mails, the simulator's base URL (the adapters
 # call it there) and where the simulator sends its webhooks.
 SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")

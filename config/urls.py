@@ -31,5 +31,7 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
 ]
 
-if settings.PARTNER_SIMULATOR:
+# Never mounted in production unless forced for a demo (PARTNER_SIMULATOR_FORCE); settings
+# already refuse it, and this holds even when PARTNER_SIMULATOR is overridden later.
+if settings.PARTNER_SIMULATOR and (settings.DEBUG or settings.PARTNER_SIMULATOR_FORCE):
     urlpatterns.append(path("simulator/", include("partners.simulator.urls")))

@@ -32,6 +32,10 @@ REALISTIC_MODES = {
 
 _MISSING = object()
 
+# A partner's credentials. While the simulator is on these are never read: the adapters
+# use the simulator's own, so a real key configured by mistake is never sent to it.
+SIMULATOR_IGNORED_SETTINGS = ("api_key", "api_secret")
+
 
 class PartnerConfigurationError(Exception):
     """A partner setting is missing or invalid. Outside the runtime PartnerError family:
@@ -121,10 +125,14 @@ def simulator_credential(slug: str, purpose: str) -> str:
 
 def get_partner_config(slug: str) -> PartnerConfig:
     """The configuration in force for `slug`. While the simulator is on, the base URL
-    points at it and any credential not set explicitly is the simulator's own."""
+    points at it and the credentials are always the simulator's own: a partner's real
+    `<SLUG>_API_KEY` / `_API_SECRET` are not even read, so they can never reach it. Other
+    values (organisation id, webhook secrets) may still be set, for tests and demos."""
     simulated = bool(settings.PARTNER_SIMULATOR)
 
     def value(name: str, sim_default: str = "") -> str:
+        if simulated and name in SIMULATOR_IGNORED_SETTINGS:
+            return sim_default
         return partner_setting(slug, name, default="").strip() or (sim_default if simulated else "")
 
     secrets = partner_setting(slug, "webhook_secrets", default="")

@@ -5,6 +5,9 @@ import os
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-used-anywhere-else-0123456789")
 os.environ.setdefault("PARTNER_SIMULATOR", "true")
+# Tests run with DEBUG off, like production, and still serve the simulator: forced, as a
+# demo deployment would (config/settings.py refuses it otherwise).
+os.environ.setdefault("PARTNER_SIMULATOR_FORCE", "true")
 os.environ.setdefault("EMAIL_URL", "consolemail://")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # Test transactions are invisible to another thread: write request logs in the caller.

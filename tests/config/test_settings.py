@@ -27,7 +27,14 @@ PER_PARTNER = (
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     # Drop what tests/settings.py injected so the child reads production defaults.
-    injected = {"DJANGO_SETTINGS_MODULE", "DEBUG", "SECRET_KEY", "PARTNER_SIMULATOR", "EMAIL_URL"}
+    injected = {
+        "DJANGO_SETTINGS_MODULE",
+        "DEBUG",
+        "SECRET_KEY",
+        "PARTNER_SIMULATOR",
+        "PARTNER_SIMULATOR_FORCE",
+        "EMAIL_URL",
+    }
     clean = {k: v for k, v in os.environ.items() if k not in injected | {"SECURE_SSL_REDIRECT"}}
     clean.update(env)
     return subprocess.run(
