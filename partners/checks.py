@@ -1,5 +1,6 @@
-"""`manage.py check` names any missing setting of an active `api` partner, and any partner
-without a webhook secret, before the first call finds out."""
+"""`manage.py check` names any missing setting of an active `api` partner, any partner
+without a webhook secret and any webhook secret that is not one, before the first call
+(or the first forged webhook) finds out."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ from partners.config import (
     setting_name,
 )
 from partners.models import ConnectionMode
+from partners.webhook_signing import MIN_KEY_BYTES, secret_problems
+
+GENERATE_SECRET = (
+    'python -c "import base64, secrets; '
+    "print('whsec_' + base64.b64encode(secrets.token_bytes(32)).decode())\""
+)
 
 
 def _active_slugs() -> set[str]:
@@ -49,6 +56,7 @@ def check_partner_settings(app_configs=None, **kwargs):
                             obj=slug,
                         )
                     )
+        messages.extend(_webhook_secret_errors(slug, config.webhook_secrets))
         if not config.webhook_secrets:
             # Only an api-mode partner sends webhooks; for the others it is a note.
             level = Warning if config.mode == ConnectionMode.API else Info
@@ -62,3 +70,20 @@ def check_partner_settings(app_configs=None, **kwargs):
                 )
             )
     return messages
+
+
+def _webhook_secret_errors(slug: str, secrets: tuple[str, ...]) -> list[Error]:
+    """One error per invalid entry, by position: the value is a secret and never printed.
+    While one is invalid the receiver refuses every webhook of the partner (503)."""
+    variable = setting_name(slug, "webhook_secrets")
+    return [
+        Error(
+            f"{variable}: entry {position} of {len(secrets)} {problem}; the receiver "
+            f"refuses all {slug} webhooks (503 not_configured) until it is fixed.",
+            hint=f"A secret is whsec_ followed by the standard base64 of {MIN_KEY_BYTES} to 64 "
+            f"random bytes; generate one with {GENERATE_SECRET}",
+            id="partners.E003",
+            obj=slug,
+        )
+        for position, problem in secret_problems(secrets)
+    ]
