@@ -358,6 +358,10 @@ WEBHOOK_DELIVERY_BODY_CHARS = env.int("WEBHOOK_DELIVERY_BODY_CHARS", default=655
 # Proxies in front of the web processes that append to X-Forwarded-For (0: none, the
 # socket address is the sender's). Never more than really there, or senders can forge it.
 WEBHOOK_TRUSTED_PROXIES = env.int("WEBHOOK_TRUSTED_PROXIES", default=0)
+# Unsigned or refused webhook POSTs per partner per window that get a delivery row each;
+# beyond it they are answered 429 and only counted (a signed delivery is never limited).
+WEBHOOK_REFUSAL_LIMIT = env.int("WEBHOOK_REFUSAL_LIMIT", default=30)
+WEBHOOK_REFUSAL_WINDOW_SECONDS = env.int("WEBHOOK_REFUSAL_WINDOW_SECONDS", default=600)
 # An event naming an enrollment we do not know yet is retried (backoff) this long, then fails.
 WEBHOOK_DEFER_HOURS = env.int("WEBHOOK_DEFER_HOURS", default=24)
 # Seconds between reconcile sweeps: events left received (lost broker message), deferred due.

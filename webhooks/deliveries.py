@@ -4,10 +4,18 @@ WebhookEvent per distinct (partner, webhook-id).
 The partner is the one named in the URL; its adapter verifies the signature (every
 current secret of that partner only) and reads the body. Nothing here calls a partner or
 touches an enrollment: processing is enqueued once the event row is committed.
+
+A delivery whose signature was not proven is a stranger's as far as we know: its row
+keeps the first REFUSED_BODY_BYTES of the body with the digest and length of all of it,
+and such refusals are counted per partner (webhooks.refusals) so that a flood is answered
+429 without a row each. A verified delivery is never counted nor cut further than
+WEBHOOK_DELIVERY_BODY_CHARS.
 """
 
 from __future__ import annotations
 
+import codecs
+import hashlib
 import json
 import logging
 from collections.abc import Mapping
@@ -21,15 +29,17 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from partners.base import PartnerAdapter
+from partners.config import PartnerConfigurationError, setting_name
 from partners.errors import PartnerInvalidResponseError
 from partners.events import EventType
 from partners.models import Partner
 from partners.redaction import redact_headers
 from partners.registry import UnknownPartner
-from partners.webhook_signing import WebhookVerificationError
+from partners.webhook_signing import WebhookVerificationError, secret_problems
 from webhooks.models import DeliveryVerdict, EventStatus, WebhookDelivery, WebhookEvent
 from webhooks.partner_lookup import SLUG_CHARS, adapter_for, partner_for_slug
 from webhooks.publishing import enqueue_processing
+from webhooks.refusals import refusal_count
 from webhooks.storage import event_insert_once
 
 logger = logging.getLogger(__name__)
@@ -48,6 +58,10 @@ STATUS_CODES: dict[str, int] = {
     DeliveryVerdict.UNKNOWN_PARTNER: 404,
     DeliveryVerdict.METHOD_NOT_ALLOWED: 405,
     DeliveryVerdict.TOO_LARGE: 413,
+    DeliveryVerdict.RATE_LIMITED: 429,
+    # Our webhook secrets for the partner are invalid: nothing can be verified until an
+    # operator fixes them, so the partner must send it again.
+    DeliveryVerdict.NOT_CONFIGURED: 503,
     # The event could not be stored: the partner must send it again.
     DeliveryVerdict.ERROR: 503,
 }
@@ -56,6 +70,23 @@ STATUS_CODES: dict[str, int] = {
 WEBHOOK_ID_CHARS = 255
 DETAIL_CHARS = 500
 EVENT_TYPE_CHARS = 64
+# What a refused delivery keeps of its body (with the SHA-256 and length of all of it)
+# and of its headers: strangers' requests cost the table a few KiB each, at most.
+REFUSED_BODY_BYTES = 2048
+REFUSED_HEADER_CHARS = 2048
+# The rows whose body is kept as a partner sent it (up to WEBHOOK_DELIVERY_BODY_CHARS).
+WHOLE_BODY_VERDICTS = frozenset(
+    {
+        DeliveryVerdict.ACCEPTED,
+        DeliveryVerdict.DUPLICATE,
+        DeliveryVerdict.IGNORED,
+        DeliveryVerdict.ERROR,
+    }
+)
+NOT_CONFIGURED_DETAIL = (
+    "Signatures cannot be checked now: our configuration for this partner is being fixed. "
+    "Retry later."
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +109,7 @@ class Receipt:
     detail: str = ""
     delivery_id: int | None = None
     event_id: int | None = None
+    retry_after: int | None = None  # seconds, sent as Retry-After
 
     @property
     def status_code(self) -> int:
@@ -97,7 +129,12 @@ def delivery_receive(incoming: IncomingDelivery) -> Receipt:
     Every outcome leaves a WebhookDelivery row; an accepted event is committed before
     this returns, with its processing enqueued after the commit."""
     slug = incoming.partner_slug
-    partner = partner_for_slug(slug)
+    try:
+        partner = partner_for_slug(slug)
+    except DatabaseError:
+        # The database is down: no row can be written either. The partner retries.
+        logger.exception("Webhook for %s not stored: the database is unavailable", slug[:64])
+        return Receipt(DeliveryVerdict.ERROR, "Not stored (database unavailable): retry.")
     intake = _Intake(incoming, partner)
 
     if incoming.method != "POST":
@@ -110,6 +147,9 @@ def delivery_receive(incoming: IncomingDelivery) -> Receipt:
         adapter = intake.adapter = adapter_for(partner)
     except UnknownPartner:
         return intake.refuse(DeliveryVerdict.UNKNOWN_PARTNER, f"No adapter for {slug!r}.")
+    except PartnerConfigurationError:
+        logger.exception("Webhook for %s refused: its configuration is invalid", slug)
+        return intake.refuse(DeliveryVerdict.NOT_CONFIGURED, NOT_CONFIGURED_DETAIL)
     except Exception as exc:
         # Our configuration is broken (PartnerConfigurationError): nothing can be checked,
         # so the partner must retry once it is fixed. What is wrong is for our log only.
@@ -121,12 +161,23 @@ def delivery_receive(incoming: IncomingDelivery) -> Receipt:
     try:
         webhook_id = adapter.verify_webhook(headers=incoming.headers, body=incoming.body)
     except WebhookVerificationError as exc:
+        if exc.reason == DeliveryVerdict.NOT_CONFIGURED:
+            # What is wrong is for our log and `manage.py check`, not for the sender.
+            problems = secret_problems(adapter.config.webhook_secrets)
+            logger.error(
+                "Webhook for %s refused: %s has invalid entries %s; run manage.py check",
+                slug,
+                setting_name(slug, "webhook_secrets"),
+                ", ".join(f"{position} ({problem})" for position, problem in problems),
+            )
+            return intake.refuse(DeliveryVerdict.NOT_CONFIGURED, NOT_CONFIGURED_DETAIL)
         verdict = exc.reason if exc.reason in STATUS_CODES else DeliveryVerdict.BAD_SIGNATURE
         return intake.refuse(verdict, str(exc))
     except Exception as exc:
         # A partner-specific verifier (or a library such as standardwebhooks) may raise a
         # plain ValueError on a malformed header: that is still a bad signature.
         return intake.refuse(DeliveryVerdict.BAD_SIGNATURE, f"Signature unreadable: {exc}")
+    intake.verified = True
     if len(webhook_id) > WEBHOOK_ID_CHARS:
         return intake.refuse(
             DeliveryVerdict.MISSING_HEADERS,
@@ -182,7 +233,8 @@ class _Intake:
         self.incoming = incoming
         self.partner = partner
         self.adapter: PartnerAdapter | None = None
-        self.webhook_id = ""  # set once the signature proved it
+        self.verified = False  # the signature is proven: the partner sent it
+        self.webhook_id = ""  # set once the signature proved it (and it fits its column)
 
     def store_event(
         self,
@@ -239,37 +291,63 @@ class _Intake:
 
     def refuse(self, verdict: str, detail: str) -> Receipt:
         """Record a delivery that created no event. If even that row cannot be written the
-        answer is still the refusal: the partner resending would not help."""
+        answer is still the refusal: the partner resending would not help.
+
+        Unverified refusals are counted first: over the partner's limit the answer is
+        429, with one row for the window (the first over it) and none after."""
+        retry_after = None
+        if not self.verified:
+            counted = refusal_count(self.partner.slug if self.partner is not None else None)
+            if counted is not None and counted.limited:
+                retry_after = counted.retry_after
+                limited = (
+                    f"Over {counted.limit} refused deliveries in this period; retry after "
+                    f"{retry_after} s. (This one: {verdict}.)"
+                )
+                if not counted.first_limited:
+                    return Receipt(DeliveryVerdict.RATE_LIMITED, limited, retry_after=retry_after)
+                logger.warning(
+                    "Webhook refusals for %s over %d: further ones for %d s are not stored",
+                    self.incoming.partner_slug[:SLUG_CHARS],
+                    counted.limit,
+                    retry_after,
+                )
+                verdict, detail = DeliveryVerdict.RATE_LIMITED, limited
         delivery = self.delivery(verdict, detail, None)
         try:
             delivery.save(force_insert=True)
         except DatabaseError:
             logger.exception("Webhook delivery record (%s) could not be stored", verdict)
-            return Receipt(verdict, delivery.detail)
-        return Receipt(verdict, delivery.detail, delivery_id=delivery.pk)
+            return Receipt(verdict, delivery.detail, retry_after=retry_after)
+        return Receipt(verdict, delivery.detail, delivery_id=delivery.pk, retry_after=retry_after)
 
     def delivery(self, verdict: str, detail: str, event: WebhookEvent | None) -> WebhookDelivery:
         return WebhookDelivery(**self.delivery_row(verdict, detail), event=event)
 
     def delivery_row(self, verdict: str, detail: str) -> dict[str, Any]:
         incoming = self.incoming
-        body, truncated = _bounded_body(incoming)
         # Before verification the id is only what the sender claimed; still worth a search.
         webhook_id = self.webhook_id or _header(incoming.headers, "webhook-id")
-        return {
+        row = {
             "partner_slug": _clean(incoming.partner_slug)[:SLUG_CHARS],
             "partner_id": self.partner.pk if self.partner is not None else None,
             "method": _clean(incoming.method)[:10],
             "source_ip": incoming.source_ip,
             "webhook_id": _clean(webhook_id)[:WEBHOOK_ID_CHARS],
-            "headers": self.stored_headers(),
-            "body": body,
             "body_size": incoming.body_size,
-            "body_truncated": truncated,
             "verdict": verdict,
             "detail": _clean(detail)[:DETAIL_CHARS],
             "response_status": STATUS_CODES[verdict],
         }
+        if self.verified and verdict in WHOLE_BODY_VERDICTS:
+            row["headers"] = self.stored_headers()
+            row["body"], row["body_truncated"] = _bounded_body(incoming, None)
+        else:
+            row["headers"] = _bounded_headers(self.stored_headers(), REFUSED_HEADER_CHARS)
+            row["body"], row["body_truncated"] = _bounded_body(incoming, REFUSED_BODY_BYTES)
+            if incoming.body:
+                row["body_sha256"] = hashlib.sha256(incoming.body).hexdigest()
+        return row
 
     def stored_headers(self) -> dict[str, str]:
         headers = self.incoming.headers
@@ -284,13 +362,35 @@ class _Intake:
         return {_clean(k): _clean(v) for k, v in stored.items()}
 
 
-def _bounded_body(incoming: IncomingDelivery) -> tuple[str, bool]:
+def _bounded_body(incoming: IncomingDelivery, max_bytes: int | None) -> tuple[str, bool]:
+    """(text kept, whether it was cut): WEBHOOK_DELIVERY_BODY_CHARS characters, and no
+    more than the first `max_bytes` bytes when given."""
     limit = settings.WEBHOOK_DELIVERY_BODY_CHARS
     # Decoding never needs more than 4 bytes per character kept.
-    raw = incoming.body[: limit * 4]
-    text = _clean(raw.decode("utf-8", errors="replace"))
+    take = limit * 4 if max_bytes is None else min(limit * 4, max_bytes)
+    raw = incoming.body[:take]
+    if len(raw) == len(incoming.body):
+        text = _clean(raw.decode("utf-8", errors="replace"))
+    else:
+        # A character cut in two by the limit is left out, not shown as U+FFFD.
+        text = _clean(codecs.getincrementaldecoder("utf-8")(errors="replace").decode(raw))
     cut = incoming.too_large or len(raw) < len(incoming.body) or len(text) > limit
     return text[:limit], cut
+
+
+def _bounded_headers(headers: dict[str, str], budget: int) -> dict[str, str]:
+    """At most `budget` characters of names and values, the signature headers first (they
+    say why a delivery was refused); a stranger's padding is dropped."""
+    kept: dict[str, str] = {}
+    ordered = sorted(headers.items(), key=lambda item: not item[0].lower().startswith("webhook-"))
+    for name, value in ordered:
+        if budget <= 0:
+            break
+        name = name[:budget]
+        value = value[: max(0, budget - len(name))]
+        kept[name] = value
+        budget -= len(name) + len(value)
+    return kept
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:

@@ -15,6 +15,8 @@ class DeliveryVerdict(models.TextChoices):
     TOO_LARGE = "too_large", "Body too large"
     UNKNOWN_PARTNER = "unknown_partner", "Unknown or inactive partner"
     METHOD_NOT_ALLOWED = "method_not_allowed", "Method not allowed"
+    NOT_CONFIGURED = "not_configured", "Not configured (invalid webhook secret)"
+    RATE_LIMITED = "rate_limited", "Too many refusals (later ones not stored)"
     ERROR = "error", "Error while storing"
 
 
@@ -42,9 +44,20 @@ class WebhookDelivery(models.Model):
     source_ip = models.GenericIPAddressField(null=True, blank=True)
     webhook_id = models.CharField(max_length=255, blank=True)
     headers = models.JSONField(default=dict, blank=True, help_text="Secrets redacted.")
-    body = models.TextField(blank=True, help_text="Bounded; see body_size for the real length.")
+    body = models.TextField(
+        blank=True,
+        help_text="Bounded (a refused delivery keeps its first 2 KiB); see body_size for the "
+        "real length.",
+    )
     body_size = models.PositiveIntegerField(default=0)
     body_truncated = models.BooleanField(default=False)
+    # Refused deliveries only: tells two cut bodies apart, or one from a partner's copy.
+    body_sha256 = models.CharField(
+        "body SHA-256",
+        max_length=64,
+        blank=True,
+        help_text="Of the body as read, for refused deliveries (whose body is cut).",
+    )
     verdict = models.CharField(max_length=20, choices=DeliveryVerdict.choices)
     detail = models.CharField(max_length=500, blank=True)
     response_status = models.PositiveSmallIntegerField()

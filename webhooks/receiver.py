@@ -82,7 +82,10 @@ def answer(receipt: Receipt) -> HttpResponse:
     DRF's Response would go through content negotiation and a template response for each
     (a twentieth of the receiver's CPU)."""
     content = json.dumps(receipt.answer, ensure_ascii=False, separators=(",", ":"))
-    return HttpResponse(content, status=receipt.status_code, content_type="application/json")
+    response = HttpResponse(content, status=receipt.status_code, content_type="application/json")
+    if receipt.retry_after is not None:
+        response["Retry-After"] = str(receipt.retry_after)
+    return response
 
 
 def read_body(request: HttpRequest, limit: int) -> tuple[bytes, int, bool]:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from enrollments.models import Enrollment, EnrollmentStatus
@@ -17,6 +18,7 @@ from partners.models import PartnerCourse
 from partners.registry import clear_adapters
 from partners.webhook_signing import signed_headers
 from tests.factories import make_enrollment
+from webhooks import publishing
 from webhooks.models import WebhookDelivery
 from webhooks.partner_lookup import forget_partners
 
@@ -106,6 +108,29 @@ def _forget_partners():
     forget_partners()
     yield
     forget_partners()
+
+
+@pytest.fixture(autouse=True)
+def _no_refusals_counted():
+    """Refusals are counted per partner in the cache (webhooks.refusals): each test
+    starts with none, whatever the tests before it refused."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def held_publisher(monkeypatch) -> publishing.BatchPublisher:
+    """The web process's batch publisher without its background thread: ids put by the
+    receiver wait until the test calls flush(), which publishes them in the test."""
+    from config.celery import app
+
+    # Celery reads Django's settings once, at first use: before a test changes them.
+    assert app.conf.task_always_eager is not None
+    publisher = publishing.BatchPublisher()
+    monkeypatch.setattr(publisher, "_ensure_thread", lambda: None)
+    monkeypatch.setattr(publishing, "_publisher", publisher)
+    return publisher
 
 
 @pytest.fixture

@@ -1,7 +1,11 @@
 """Every input spec v1 names, for every partner: the answer the partner gets AND the
 delivery row that stays (DESIGN §6)."""
 
+import base64
+import hashlib
+import hmac
 import json
+import time
 
 import pytest
 import time_machine
@@ -9,6 +13,7 @@ from django.test import Client
 
 from enrollments.models import EnrollmentStatus
 from partners.models import Partner
+from partners.registry import clear_adapters
 from tests.webhooks.conftest import (
     event_body,
     last_delivery,
@@ -19,6 +24,7 @@ from tests.webhooks.conftest import (
 )
 from webhooks.deliveries import MAX_BODY_BYTES
 from webhooks.models import DeliveryVerdict, EventStatus, WebhookDelivery, WebhookEvent
+from webhooks.partner_lookup import forget_partners
 
 
 def assert_refused(response, status: int, verdict: str, slug: str, *, partner=True):
@@ -306,3 +312,71 @@ def test_url_without_trailing_slash_is_not_redirected(partner_sender):
     )
     assert response.status_code == 200
     assert response.json() == {"status": "accepted"}
+
+
+# --- Our secrets misconfigured (issue #10, item 9) --------------------------------------
+
+SHORT_SECRET = "whsec_" + base64.b64encode(b"k" * 23).decode()
+INVALID_SECRETS = {"empty": "whsec_", "23-bytes": SHORT_SECRET, "not-base64": "whsec_no t!"}
+
+
+def forged_with_empty_key(raw: bytes, msg_id: str) -> dict[str, str]:
+    """What anyone can sign when `whsec_` (an empty HMAC key) is in force."""
+    now = int(time.time())
+    digest = hmac.new(b"", f"{msg_id}.{now}.".encode() + raw, hashlib.sha256).digest()
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(now),
+        "webhook-signature": "v1," + base64.b64encode(digest).decode(),
+    }
+
+
+def test_a_forgery_signed_with_the_empty_key_of_whsec__is_never_accepted(sender, monkeypatch):
+    monkeypatch.setenv(f"{sender.slug.upper()}_WEBHOOK_SECRETS", "whsec_")
+    raw = json.dumps(event_body("course.completed", "E-1", passed=True)).encode()
+    response = sender.post(raw, headers=forged_with_empty_key(raw, "msg_forged"))
+    delivery = assert_refused(response, 503, DeliveryVerdict.NOT_CONFIGURED, sender.slug)
+    assert delivery.webhook_id == "msg_forged"  # as claimed: the signature proved nothing
+
+
+@pytest.mark.parametrize("bad", INVALID_SECRETS.values(), ids=INVALID_SECRETS.keys())
+def test_an_invalid_secret_in_force_refuses_even_a_valid_signature_until_fixed(
+    sender, monkeypatch, bad
+):
+    good = new_secret(f"{sender.slug}-good")
+    variable = f"{sender.slug.upper()}_WEBHOOK_SECRETS"
+    monkeypatch.setenv(variable, f"{good},{bad}")
+    body = event_body("enrollment.created", "E-1")
+
+    response = sender.post(body, secret=good, msg_id="msg_retried")
+
+    # 503: stored for staff to see, and the partner sends it again.
+    delivery = assert_refused(response, 503, DeliveryVerdict.NOT_CONFIGURED, sender.slug)
+    assert "retry" in delivery.detail.lower()
+    key_part = bad.removeprefix("whsec_")
+    assert not key_part or key_part not in response.content.decode()
+
+    # The operator fixes it and restarts the web processes: the retry is accepted.
+    monkeypatch.setenv(variable, good)
+    clear_adapters()
+    forget_partners()
+    assert sender.post(body, secret=good, msg_id="msg_retried").json() == {"status": "accepted"}
+
+
+def test_a_partner_configuration_that_cannot_be_read_is_not_configured(sender, monkeypatch):
+    raw = json.dumps(event_body("enrollment.created", "E-1")).encode()
+    headers = sender.headers(raw)
+    monkeypatch.setenv(f"{sender.slug.upper()}_MODE", "fax")
+    response = sender.post(raw, headers=headers)
+    assert_refused(response, 503, DeliveryVerdict.NOT_CONFIGURED, sender.slug)
+
+
+def test_a_partner_without_any_secret_has_its_webhooks_refused(partner_sender, settings):
+    """No secret at all: nothing is meant to come (roster and manual partners), so a
+    delivery is refused (400) as documented, not kept waiting for a retry."""
+    settings.PARTNER_SIMULATOR = False  # no derived secret then
+    sender = partner_sender("jri")
+    response = sender.post(
+        event_body("enrollment.created", "E-1"), secret=new_secret("anything-at-all")
+    )
+    assert_refused(response, 400, DeliveryVerdict.BAD_SIGNATURE, "jri")

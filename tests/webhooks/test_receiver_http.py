@@ -3,6 +3,7 @@ and what the partner hears when something on our side breaks."""
 
 import io
 import json
+from contextlib import contextmanager
 
 import pytest
 from django.db import DatabaseError
@@ -138,17 +139,63 @@ def test_a_webhook_id_longer_than_the_column_is_refused(hsi):
     assert not WebhookEvent.objects.exists()
 
 
-def test_a_broker_that_is_down_still_answers_accepted(hsi, monkeypatch):
-    from webhooks import tasks
+@pytest.fixture
+def broker_down(settings, monkeypatch):
+    """A Redis broker configured at a local port where nothing listens: every publish
+    really tries to connect and fails, as with the broker down."""
+    from config.celery import app
 
-    def down(*args, **kwargs):
-        raise ConnectionError("broker unreachable")
+    # Celery reads Django's settings once, at first use: before they are changed here.
+    for name, value in {
+        "broker_url": "redis://127.0.0.1:1/0",
+        "broker_transport": None,
+        "task_always_eager": False,
+    }.items():
+        monkeypatch.setitem(app.conf, name, value)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    # Connection pools made for the in-memory broker would hide the outage.
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
 
-    monkeypatch.setattr(tasks.process_webhook_event, "delay", down)
+
+def test_a_broker_that_is_down_still_answers_accepted(hsi, broker_down, held_publisher, caplog):
     response = hsi.post(event_body("enrollment.created", "E-1"))
     assert response.json() == {"status": "accepted"}
+
+    held_publisher.flush()  # the publisher's attempt, made here: the connection is refused
+
+    assert "reconcile job will pick them up" in caplog.text
+    assert "Connection refused" in caplog.text or "Error 111" in caplog.text
     # Stored and waiting: the reconcile sweep will enqueue it.
     assert WebhookEvent.objects.get().status == EventStatus.RECEIVED
+
+
+@contextmanager
+def database_down():
+    """Every new query fails to reach the database, as when it is down (undone before the
+    test's own transaction is rolled back)."""
+    from django.db import OperationalError, connection
+
+    def refused(*args, **kwargs):
+        raise OperationalError('connection to server at "127.0.0.1", port 5432 failed')
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(connection, "ensure_connection", refused)
+        yield
+
+
+@pytest.mark.parametrize("partner_known", [False, True], ids=["cold", "partner-remembered"])
+def test_the_database_down_is_a_json_503(hsi, partner_known):
+    if partner_known:  # the receiver remembers the partner: the INSERT is what fails
+        assert hsi.post(event_body("enrollment.created", "E-0")).status_code == 200
+
+    with database_down():
+        response = hsi.post(event_body("enrollment.created", "E-1"))
+
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "error"
+    assert "retry" in response.json()["detail"]
 
 
 def test_an_event_that_cannot_be_stored_is_a_503_with_its_delivery_row(hsi, monkeypatch):
