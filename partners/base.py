@@ -127,17 +127,37 @@ class PartnerAdapter:
         if not isinstance(data, Mapping):
             raise PartnerInvalidResponseError("webhook data is not an object", partner=self.slug)
         event_type = EventType.parse(payload.get("type"))
-        occurred_at = parse_when(payload.get("timestamp")) or timezone.now()
+        problems: list[str] = []
+
+        def when(value: Any, name: str) -> datetime | None:
+            parsed = parse_when(value)
+            if value not in (None, "") and parsed is None:
+                problems.append(f"{name} {str(value)!r:.60} is not a date")
+            return parsed
+
+        occurred_at = when(payload.get("timestamp"), "timestamp") or timezone.now()
         certificate = None
         if isinstance(data.get("certificate"), Mapping) and data["certificate"].get("number"):
             cert = data["certificate"]
             certificate = CertificateResult(
                 number=str(cert["number"]),
-                issued_at=parse_when(cert.get("issued_at")) or occurred_at,
-                expires_at=parse_when(cert.get("expires_at")),
+                issued_at=when(cert.get("issued_at"), "certificate issued_at") or occurred_at,
+                expires_at=when(cert.get("expires_at"), "certificate expires_at"),
                 url=str(cert.get("url") or ""),
                 verification_url=str(cert.get("verification_url") or ""),
                 raw=dict(cert),
+            )
+        score = to_decimal(data.get("score"))
+        if score is None and data.get("score") not in (None, ""):
+            problems.append(f"score {str(data.get('score'))!r:.60} is not a number")
+        passed = data.get("passed")
+        if passed is not None and not isinstance(passed, bool):
+            problems.append(f"passed {str(passed)!r:.60} is not true or false")
+            passed = None
+        progress = self.webhook_progress(data)
+        if progress is None and data.get("progress_percent") not in (None, ""):
+            problems.append(
+                f"progress_percent {str(data.get('progress_percent'))!r:.60} is not a number"
             )
         return [
             PartnerEvent(
@@ -147,14 +167,15 @@ class PartnerAdapter:
                 external_enrollment_id=str(data.get("enrollment_id") or ""),
                 student_ref=str(data.get("student_ref") or ""),
                 course_code=str(data.get("course_code") or ""),
-                progress_percent=self.webhook_progress(data),
-                score=to_decimal(data.get("score")),
-                passed=data.get("passed") if isinstance(data.get("passed"), bool) else None,
-                completed_at=parse_when(data.get("completed_at")),
+                progress_percent=progress,
+                score=score,
+                passed=passed,
+                completed_at=when(data.get("completed_at"), "completed_at"),
                 certificate=certificate,
                 source=EventSource.WEBHOOK,
                 event_id=webhook_id,
                 raw=dict(payload),
+                problems=tuple(problems),
             )
         ]
 
@@ -240,5 +261,5 @@ def clamp_percent(value: Any) -> int | None:
         return None
     try:
         return max(0, min(100, round(float(value))))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # junk, NaN, infinity
         return None

@@ -136,11 +136,11 @@ class _Adapters(dict):
 def _process_unguarded(event: WebhookEvent, now: datetime, adapters: _Adapters) -> None:
     """Apply one locked event with no savepoint of its own; any error abandons the batch."""
     try:
-        status, enrollment = _apply(event, adapters[event.partner.slug])
+        status, enrollment, note = _apply(event, adapters[event.partner.slug])
     except Exception as exc:
         raise _BatchAbandoned(event.pk) from exc
     event.attempts += 1
-    _mark_applied(event, status, enrollment, now)
+    _mark_applied(event, status, enrollment, now, note)
 
 
 def _process(event: WebhookEvent, now: datetime, adapters: _Adapters) -> bool:
@@ -149,7 +149,7 @@ def _process(event: WebhookEvent, now: datetime, adapters: _Adapters) -> bool:
     event.attempts += 1
     try:
         with transaction.atomic():
-            status, enrollment = _apply(event, adapters[event.partner.slug])
+            status, enrollment, note = _apply(event, adapters[event.partner.slug])
     except EnrollmentNotFound as exc:
         _defer_or_fail(event, exc, now)
     except OperationalError:
@@ -166,17 +166,18 @@ def _process(event: WebhookEvent, now: datetime, adapters: _Adapters) -> bool:
         event.traceback = traceback.format_exc()
         event.next_attempt_at = None
     else:
-        _mark_applied(event, status, enrollment, now)
+        _mark_applied(event, status, enrollment, now, note)
     return True
 
 
 def _mark_applied(
-    event: WebhookEvent, status: str, enrollment: Enrollment | None, now: datetime
+    event: WebhookEvent, status: str, enrollment: Enrollment | None, now: datetime, note: str
 ) -> None:
     event.status = status
     event.processed_at = now
     event.next_attempt_at = None
-    event.last_error = ""
+    # Why it was ignored, or what of it was left out: staff see it on the event.
+    event.last_error = note[:ERROR_CHARS]
     event.traceback = ""
     if enrollment is not None:
         event.enrollment = enrollment
@@ -192,15 +193,24 @@ def is_due(event: WebhookEvent, now: datetime) -> bool:
     return False
 
 
-def _apply(event: WebhookEvent, adapter: PartnerAdapter) -> tuple[str, Enrollment | None]:
+def _apply(event: WebhookEvent, adapter: PartnerAdapter) -> tuple[str, Enrollment | None, str]:
+    """The event's new status, its enrollment, and a note for staff: why it was ignored,
+    or which of the partner's values were left out."""
     canonical = adapter.parse_webhook(payload=event.payload, webhook_id=event.webhook_id)
     handled = [e for e in canonical if e.type != EventType.UNKNOWN]
     if not handled:
-        return EventStatus.IGNORED, None
-    enrollment = None
+        return EventStatus.IGNORED, None, ""
+    enrollment, ignored, problems = None, [], []
     for partner_event in handled:
-        enrollment = enrollment_apply_event(partner_event).enrollment
-    return EventStatus.PROCESSED, enrollment
+        result = enrollment_apply_event(partner_event)
+        enrollment = result.enrollment
+        if result.ignored:
+            ignored.append(result.ignored)
+        problems.extend(result.problems)
+    if len(ignored) == len(handled):
+        return EventStatus.IGNORED, enrollment, "ignored: " + "; ".join(ignored)
+    note = "invalid partner answer, left out: " + "; ".join(problems) if problems else ""
+    return EventStatus.PROCESSED, enrollment, note
 
 
 def _defer_or_fail(event: WebhookEvent, exc: EnrollmentNotFound, now: datetime) -> None:

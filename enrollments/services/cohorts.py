@@ -9,10 +9,16 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from config.celery import enqueue_on_commit
 from enrollments.models import Cohort, Enrollment, EnrollmentStatus, FundingSource, Student
 from enrollments.services.enrollment import enrollment_create
 from enrollments.services.errors import EnrollmentError
-from enrollments.services.provisioning import _ensure_account
+from enrollments.services.provisioning import (
+    ensure_partner_account,
+    hand_over_password,
+    provisioning_failed,
+    record_partner_enrollment,
+)
 from partners.context import partner_call_context
 from partners.errors import PartnerError
 from partners.models import ConnectionMode, PartnerCourse
@@ -57,7 +63,7 @@ def cohort_enroll(
     if group and created:
         from enrollments.tasks import provision_group
 
-        transaction.on_commit(lambda: provision_group.delay(created))
+        enqueue_on_commit(provision_group, created)
     return results
 
 
@@ -81,7 +87,6 @@ def cohort_provision_group(*, enrollment_ids: list[int]) -> dict[int, str]:
     → error for the ones the partner refused (they are marked failed). If the group call
     itself fails, each enrollment falls back to one-by-one provisioning."""
     from enrollments.services.enrollment import schedule_provisioning
-    from enrollments.services.provisioning import _fail
 
     enrollments = list(
         Enrollment.objects.select_related("student", "course", "partner", "cohort")
@@ -94,10 +99,15 @@ def cohort_provision_group(*, enrollment_ids: list[int]) -> dict[int, str]:
     adapter = get_adapter(first.partner.slug)
     errors: dict[int, str] = {}
     accounts = {}
+    # Temporary passwords of accounts made now: never stored, so each goes to its
+    # student in the "you're enrolled" e-mail, or on its own if the enrolment fails.
+    passwords: dict[int, str | None] = {}
     with partner_call_context():
         for enrollment in enrollments:
             try:
-                accounts[enrollment.pk], _ = _ensure_account(adapter, enrollment)
+                accounts[enrollment.pk], passwords[enrollment.pk] = ensure_partner_account(
+                    adapter, enrollment
+                )
             except PartnerError as exc:
                 errors[enrollment.pk] = str(exc)
         ready = [e for e in enrollments if e.pk in accounts]
@@ -112,26 +122,19 @@ def cohort_provision_group(*, enrollment_ids: list[int]) -> dict[int, str]:
             for enrollment in enrollments:
                 Enrollment.objects.filter(pk=enrollment.pk).update(next_attempt_at=None)
                 schedule_provisioning(enrollment)
+                # One by one, the account is found, not made: no password comes again.
+                hand_over_password(enrollment, passwords.get(enrollment.pk))
             return errors
     by_account = {item.account_id: item for item in items}
-    now = timezone.now()
     for enrollment in ready:
         item = by_account.get(accounts[enrollment.pk].external_id)
         if item is None or item.enrollment is None:
             reason = item.error if item else "not in the partner's answer"
             errors[enrollment.pk] = reason
-            _fail(enrollment, PartnerError(f"group enrolment refused: {reason}"))
+            provisioning_failed(enrollment, PartnerError(f"group enrolment refused: {reason}"))
+            hand_over_password(enrollment, passwords.get(enrollment.pk))
             continue
-        Enrollment.objects.filter(pk=enrollment.pk, status=EnrollmentStatus.REQUESTED).update(
-            external_enrollment_id=item.enrollment.external_id,
-            status=EnrollmentStatus.ACTIVE
-            if item.enrollment.status == "active"
-            else EnrollmentStatus.SUBMITTED,
-            submitted_at=now,
-            launch_url=item.enrollment.launch_url,
-            partner_data=item.enrollment.raw,
-            attempts=enrollment.attempts + 1,
-            last_error="",
-            next_attempt_at=None,
+        record_partner_enrollment(
+            enrollment, item.enrollment, temporary_password=passwords.get(enrollment.pk)
         )
     return errors

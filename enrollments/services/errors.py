@@ -19,3 +19,8 @@ class EnrollmentNotFound(EnrollmentError):
 
 class EnrollmentStateError(EnrollmentError):
     """The enrollment is in a state that does not allow this (e.g. cancelling a completed one)."""
+
+
+class EnrollmentNotConfirmed(EnrollmentNotFound):
+    """An event names an enrollment the partner has not confirmed yet (provisioning is
+    still under way): like an unknown enrollment, the event waits and is tried again."""

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from enrollments.models import Enrollment, EnrollmentStatus, PartnerAccount, Voucher, VoucherStatus
 from enrollments.services import notifications
+from enrollments.services.transitions import enrollment_status_changed
 from partners.config import PartnerConfigurationError
 from partners.context import partner_call_context
 from partners.errors import (
@@ -28,7 +29,7 @@ from partners.errors import (
 )
 from partners.models import ConnectionMode
 from partners.registry import get_adapter
-from partners.results import StudentInfo
+from partners.results import EnrollmentResult, StudentInfo
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def enrollment_provision(*, enrollment_id: int, force: bool = False) -> Enrollme
     with partner_call_context(enrollment_id=enrollment.pk):
         try:
             adapter = get_adapter(partner.slug)
-            account, temporary_password = _ensure_account(adapter, enrollment)
+            account, temporary_password = ensure_partner_account(adapter, enrollment)
             result = adapter.enroll(
                 account_id=account.external_id,
                 course_code=enrollment.course.code,
@@ -103,21 +104,32 @@ def enrollment_provision(*, enrollment_id: int, force: bool = False) -> Enrollme
                 else backoff_delay(enrollment.attempts + 1)
             )
             _defer(enrollment, exc, delay=max(wait, backoff_delay(enrollment.attempts + 1)))
-            _hand_over_password(enrollment, temporary_password)
+            hand_over_password(enrollment, temporary_password)
             return enrollment
         except PartnerTransientError as exc:
             _defer(enrollment, exc, delay=backoff_delay(enrollment.attempts + 1))
-            _hand_over_password(enrollment, temporary_password)
+            hand_over_password(enrollment, temporary_password)
             return enrollment
         except (PartnerPermanentError, PartnerConfigurationError) as exc:
-            _fail(enrollment, exc)
-            _hand_over_password(enrollment, temporary_password)
+            provisioning_failed(enrollment, exc)
+            hand_over_password(enrollment, temporary_password)
             return enrollment
 
+    return record_partner_enrollment(enrollment, result, temporary_password=temporary_password)
+
+
+def record_partner_enrollment(
+    enrollment: Enrollment, result: EnrollmentResult, *, temporary_password: str | None
+) -> Enrollment:
+    """Store the partner's enrolment of a requested enrollment (one by one or from a group
+    call), with the effects of reaching the partner (services/transitions.py)."""
     with transaction.atomic():
         locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
         if locked.status != EnrollmentStatus.REQUESTED:
-            return locked  # cancelled (or moved on by an event) meanwhile
+            # Cancelled (or moved on by an event) meanwhile.
+            hand_over_password(locked, temporary_password)
+            return locked
+        before = locked.status
         locked.external_enrollment_id = result.external_id
         locked.status = (
             EnrollmentStatus.ACTIVE if result.status == "active" else EnrollmentStatus.SUBMITTED
@@ -129,14 +141,14 @@ def enrollment_provision(*, enrollment_id: int, force: bool = False) -> Enrollme
         locked.last_error = ""
         locked.next_attempt_at = None
         locked.save()
-        pk = locked.pk
-        transaction.on_commit(
-            lambda: notifications.send_enrollment_active(pk, temporary_password=temporary_password)
-        )
+        enrollment_status_changed(locked, before=before, temporary_password=temporary_password)
     return locked
 
 
-def _ensure_account(adapter, enrollment: Enrollment) -> tuple[PartnerAccount, str | None]:
+def ensure_partner_account(adapter, enrollment: Enrollment) -> tuple[PartnerAccount, str | None]:
+    """The student's account with the enrollment's partner, created there if we hold no
+    id for it, and the temporary password the partner gave for a new one (never stored:
+    the caller hands it to the student)."""
     student = enrollment.student
     account = PartnerAccount.objects.filter(student=student, partner=enrollment.partner).first()
     if account and account.external_id:
@@ -182,9 +194,9 @@ def _enroll_options(enrollment: Enrollment) -> dict:
     return options
 
 
-def _hand_over_password(enrollment: Enrollment, temporary_password: str | None) -> None:
-    # The account exists but the enrolment did not go through this time: the password is
-    # never stored, so it goes to the student now or never.
+def hand_over_password(enrollment: Enrollment, temporary_password: str | None) -> None:
+    """The account exists but the enrolment did not go through this time: the password is
+    never stored, so it goes to the student now or never."""
     if temporary_password:
         notifications.send_account_created(enrollment.pk, temporary_password=temporary_password)
 
@@ -198,7 +210,8 @@ def _defer(enrollment: Enrollment, exc: Exception, *, delay: timedelta, count: b
     logger.info("Enrollment %s deferred %s: %s", enrollment.pk, delay, exc)
 
 
-def _fail(enrollment: Enrollment, exc: Exception) -> None:
+def provisioning_failed(enrollment: Enrollment, exc: Exception) -> None:
+    """A permanent failure: the requested enrollment is failed with the reason."""
     Enrollment.objects.filter(pk=enrollment.pk, status=EnrollmentStatus.REQUESTED).update(
         status=EnrollmentStatus.FAILED,
         attempts=enrollment.attempts + 1,

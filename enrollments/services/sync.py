@@ -9,6 +9,7 @@ from enrollments.models import Enrollment, EnrollmentStatus, PartnerAccount
 from enrollments.services.errors import EnrollmentStateError
 from enrollments.services.events import ApplyResult, enrollment_apply_event
 from partners.context import partner_call_context
+from partners.errors import PartnerInvalidResponseError
 from partners.events import EventSource, EventType, PartnerEvent
 from partners.models import ConnectionMode
 from partners.registry import get_adapter
@@ -28,7 +29,9 @@ def _require_partner_link(enrollment: Enrollment) -> None:
 
 
 def enrollment_sync_progress(*, enrollment: Enrollment) -> ApplyResult:
-    """Ask the partner for progress (and the certificate once completed) and apply it."""
+    """Ask the partner for progress (and the certificate once completed) and apply it.
+    PartnerInvalidResponseError when part of the answer could not be used (the rest is
+    applied)."""
     if enrollment.status in (EnrollmentStatus.CANCELLED, EnrollmentStatus.FAILED):
         raise EnrollmentStateError(
             f"A {enrollment.get_status_display().lower()} enrollment is not synced."
@@ -62,6 +65,14 @@ def enrollment_sync_progress(*, enrollment: Enrollment) -> ApplyResult:
             if fetched is not None:
                 result.changes.update(fetched.changes)
     result.enrollment.refresh_from_db()
+    if result.problems:
+        # The usable part of the answer is applied (and recorded if it changed
+        # something); what was left out is an invalid answer the caller must see.
+        raise PartnerInvalidResponseError(
+            "invalid partner answer, left out: " + "; ".join(result.problems),
+            partner=enrollment.partner.slug,
+            operation="get_progress",
+        )
     return result
 
 

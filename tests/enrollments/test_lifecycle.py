@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.jobs import JobsLoop
-from enrollments import tasks
+from enrollments import services, tasks
 from enrollments.models import Certificate, Enrollment, EnrollmentStatus, StudentEmail, Voucher
 from enrollments.services import cohort_enroll, enrollment_create
 from enrollments.services.notifications import launch_link, send_expiry_reminders
@@ -75,6 +75,40 @@ def test_reconcile_redrives_a_lost_provisioning_message(live_simulator, monkeypa
     enrollment.refresh_from_db()
     assert enrollment.status in (EnrollmentStatus.SUBMITTED, EnrollmentStatus.ACTIVE)
     assert tasks.reconcile() == 0
+
+
+def test_a_sync_that_finds_nothing_new_writes_and_counts_nothing(live_simulator):
+    enrollment = enrol("ASHI-BLS")
+    advance(enrollment, to=45)
+    assert tasks.sync_open_enrollments() == {"synced": 1, "changed": 1, "failed": 0}
+    enrollment.refresh_from_db()
+    events, updated = enrollment.events.count(), enrollment.updated_at
+
+    for _ in range(3):
+        assert tasks.sync_open_enrollments() == {"synced": 1, "changed": 0, "failed": 0}
+    enrollment.refresh_from_db()
+    assert enrollment.events.count() == events and enrollment.updated_at == updated
+
+
+def test_a_poll_with_an_unusable_score_applies_the_rest_and_says_so(live_simulator, monkeypatch):
+    from decimal import Decimal
+
+    from partners.errors import PartnerInvalidResponseError
+    from partners.hsi.adapter import HsiAdapter
+    from partners.results import ProgressResult
+
+    enrollment = enrol("ASHI-BLS")
+    monkeypatch.setattr(
+        HsiAdapter,
+        "get_progress",
+        lambda self, **kw: ProgressResult(progress_percent=50, score=Decimal("NaN")),
+    )
+    with pytest.raises(PartnerInvalidResponseError, match="left out: score NaN"):
+        services.enrollment_sync_progress(enrollment=enrollment)
+    enrollment.refresh_from_db()
+    assert enrollment.progress_percent == 50 and enrollment.score is None
+    assert "left out: score NaN" in enrollment.events.get().note
+    assert tasks.sync_open_enrollments() == {"synced": 0, "changed": 0, "failed": 1}
 
 
 def test_missing_certificates_are_fetched(live_simulator):
@@ -140,6 +174,38 @@ def test_careersafe_cohort_uses_group_enrolment(live_simulator):
     assert not PartnerRequestLog.objects.filter(
         partner__slug="careersafe", operation="enroll"
     ).exists()
+
+
+def test_a_cohort_enrolled_by_group_call_gets_their_logins_once(live_simulator):
+    """The group call is another path to `active`: each student gets the same "you're
+    enrolled" e-mail as one-by-one provisioning sends, once, with the temporary password
+    CareerSafe gave for the new account, and the password is stored nowhere."""
+    from django.db import connection
+
+    course = PartnerCourse.objects.get(code="OSHA10-CON")
+    cohort = make_cohort(partner=course.partner, group_code="CS-GRP-2")
+    for _ in range(2):
+        Voucher.objects.create(partner=course.partner, cost=25)
+    cohort_enroll(cohort=cohort, course=course)
+    tasks.reconcile()  # nothing is left for one-by-one provisioning to redo
+
+    enrollments = list(Enrollment.objects.filter(cohort=cohort))
+    assert len(enrollments) == 2
+    assert {e.status for e in enrollments} <= {"submitted", "active"}
+    by_recipient = {}
+    for message in mail.outbox:
+        by_recipient.setdefault(message.to[0], []).append(message)
+    assert sorted(by_recipient) == sorted(e.student.email for e in enrollments)
+    passwords = []
+    for [message] in by_recipient.values():
+        assert message.subject.startswith("You're enrolled")
+        passwords.append(message.body.split("Temporary password:")[1].split()[0])
+    assert StudentEmail.objects.filter(kind="enrollment_active").count() == 2
+    with connection.cursor() as cursor:
+        for table in ("enrollments_partneraccount", "enrollments_enrollment"):
+            cursor.execute(f"SELECT * FROM {table}")
+            rows = repr(cursor.fetchall())
+            assert not any(p in rows for p in passwords), table
 
 
 def test_launch_link_from_the_email_opens_the_course(live_simulator, client):
