@@ -266,38 +266,33 @@ def partner_cards(*, now: datetime) -> list[PartnerCard]:
     return cards
 
 
+S = EnrollmentStatus
 FUNNEL = [
-    ("Requested", list(EnrollmentStatus.values)),
-    (
-        "Submitted",
-        [EnrollmentStatus.SUBMITTED, EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED],
-    ),
-    ("Started", [EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED]),
-    ("Completed", [EnrollmentStatus.COMPLETED]),
+    ("Requested", Q()),
+    ("Submitted", Q(status__in=[S.SUBMITTED, S.ACTIVE, S.COMPLETED])),
+    # Started means the partner reported activity (started_at is set by the first event
+    # with progress, a result or completion), not that it answered a sync at 0 %.
+    ("Started", Q(status=S.COMPLETED) | Q(status=S.ACTIVE, started_at__isnull=False)),
+    ("Completed", Q(status=S.COMPLETED)),
 ]
+ASIDE = {"failed": Q(status=S.FAILED), "cancelled": Q(status=S.CANCELLED)}
 
 
 def enrollment_funnel() -> dict:
     """Enrollments that reached each stage (every later stage counts as having passed
-    it), with failed and cancelled aside."""
-    by_status = dict(
-        Enrollment.objects.values("status")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("status", "n")
+    it), with failed and cancelled aside. One query."""
+    counts = Enrollment.objects.aggregate(
+        **{f"stage_{n}": Count("pk", filter=q) for n, (_, q) in enumerate(FUNNEL)},
+        **{name: Count("pk", filter=q) for name, q in ASIDE.items()},
     )
-    total = sum(by_status.values())
-    stages = []
-    for label, statuses in FUNNEL:
-        n = sum(by_status.get(s, 0) for s in statuses)
-        stages.append({"label": label, "count": n, "share": n / total if total else 0})
-    return {
-        "stages": stages,
-        "failed": by_status.get(EnrollmentStatus.FAILED, 0),
-        "cancelled": by_status.get(EnrollmentStatus.CANCELLED, 0),
-        "by_status": by_status,
-        "total": total,
-    }
+    total = counts["stage_0"]
+    stages = [
+        {"label": label, "count": counts[f"stage_{n}"], "share": counts[f"stage_{n}"] / total}
+        if total
+        else {"label": label, "count": 0, "share": 0}
+        for n, (label, _) in enumerate(FUNNEL)
+    ]
+    return {"stages": stages, "total": total, **{name: counts[name] for name in ASIDE}}
 
 
 REVENUE_CACHE_SECONDS = 300

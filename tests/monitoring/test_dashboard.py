@@ -114,13 +114,41 @@ def test_quantile_estimate_interpolates_within_the_bucket():
     assert quantile_ms({**row, "calls": 0}, 0.5) is None
 
 
+def test_an_enrollment_the_partner_reports_no_activity_on_has_not_started(db):
+    from enrollments.services import enrollment_apply_event
+    from monitoring.dashboard import enrollment_funnel
+    from partners.events import EventSource, EventType, PartnerEvent
+
+    course = make_course(partner("hsi"))
+    quiet = make_enrollment(course=course, status="submitted", external_enrollment_id="E-0")
+    busy = make_enrollment(course=course, status="submitted", external_enrollment_id="E-1")
+    for enrollment, progress in ((quiet, 0), (busy, 5)):
+        enrollment_apply_event(
+            PartnerEvent(
+                type=EventType.PROGRESS_UPDATED,
+                partner="hsi",
+                occurred_at=timezone.now(),
+                external_enrollment_id=enrollment.external_enrollment_id,
+                progress_percent=progress,  # the first sync: NotStarted at 0 %, or 5 %
+                source=EventSource.POLL,
+            )
+        )
+    quiet.refresh_from_db()
+    assert quiet.status == EnrollmentStatus.ACTIVE and quiet.started_at is None
+    stages = {s["label"]: s["count"] for s in enrollment_funnel()["stages"]}
+    assert stages == {"Requested": 2, "Submitted": 2, "Started": 1, "Completed": 0}
+
+
 def test_funnel_and_revenue(admin_client):
     course = make_course(
         partner("nrf"), retail_price=Decimal("80.00"), wholesale_cost=Decimal("30")
     )
     for status in ("requested", "submitted", "active", "completed", "completed", "failed"):
         make_enrollment(
-            course=course, status=status, progress_percent=100 * (status == "completed")
+            course=course,
+            status=status,
+            progress_percent=100 * (status == "completed"),
+            started_at=timezone.now() if status == "active" else None,
         )
     make_enrollment(course=course, status=EnrollmentStatus.CANCELLED)
 
