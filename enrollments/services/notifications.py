@@ -10,7 +10,8 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from enrollments.models import (
     PartnerAccount,
     StudentEmail,
 )
+from partners.events import is_web_link
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +70,7 @@ def _send_once(enrollment: Enrollment, kind: str, context: dict, *, key: str = "
     }
     try:
         message = EmailMultiAlternatives(
-            subject=subject,
-            body=render_to_string(f"emails/{kind}.txt", context),
-            to=[student.email],
+            subject=subject, body=_render_text(f"emails/{kind}.txt", context), to=[student.email]
         )
         message.attach_alternative(render_to_string(f"emails/{kind}.html", context), "text/html")
         message.send()
@@ -79,6 +79,12 @@ def _send_once(enrollment: Enrollment, kind: str, context: dict, *, key: str = "
         logger.exception("Could not send %s e-mail for enrollment %s", kind, enrollment.pk)
         return False
     return True
+
+
+def _render_text(name: str, context: dict) -> str:
+    """A plain-text body: nothing is HTML-escaped (O'Brien stays O'Brien, not
+    O&#x27;Brien); the HTML alternative is rendered with escaping as usual."""
+    return get_template(name).template.render(Context(context, autoescape=False))
 
 
 def _load(enrollment_id: int) -> Enrollment:
@@ -125,6 +131,12 @@ def send_course_completed(enrollment_id: int) -> bool:
 def send_certificate_issued(enrollment_id: int) -> bool:
     enrollment = _load(enrollment_id)
     certificate = Certificate.objects.filter(enrollment=enrollment).first()
+    if certificate is not None:
+        # The write path keeps only http(s) links; a row stored before it did is not
+        # trusted either (never a `javascript:` link in an e-mail).
+        for name in ("url", "verification_url"):
+            if getattr(certificate, name) and not is_web_link(getattr(certificate, name)):
+                setattr(certificate, name, "")
     return _send_once(enrollment, EmailKind.CERTIFICATE_ISSUED, {"certificate": certificate})
 
 

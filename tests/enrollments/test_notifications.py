@@ -1,0 +1,38 @@
+"""What the e-mails to students say: plain text is not HTML-escaped, and only http(s)
+links from a partner ever reach them."""
+
+from django.core import mail
+from django.utils import timezone
+
+from enrollments.models import EnrollmentStatus
+from enrollments.services.notifications import (
+    send_certificate_issued,
+    send_enrollment_active,
+)
+from tests.factories import make_certificate, make_enrollment, make_student
+
+
+def test_plain_text_is_not_html_escaped(db):
+    student = make_student(first_name="D'Arcy", last_name="O'Brien & Sons")
+    enrollment = make_enrollment(student=student, status=EnrollmentStatus.ACTIVE)
+    send_enrollment_active(enrollment.pk, temporary_password="a<b>&'c\"")
+    [message] = mail.outbox
+    assert "Hello D'Arcy," in message.body
+    assert "Temporary password: a<b>&'c\"" in message.body
+    assert "&#x27;" not in message.body and "&amp;" not in message.body
+    html = message.alternatives[0][0]
+    assert "a&lt;b&gt;&amp;&#x27;c&quot;" in html  # the HTML part stays escaped
+
+
+def test_a_stored_link_that_is_not_http_never_reaches_an_email(db):
+    """Rows written before the write path kept only http(s) links are not trusted."""
+    certificate = make_certificate(
+        issued_at=timezone.now(),
+        url="javascript:alert(1)",
+        verification_url="https://verify.example.org/C-1",
+    )
+    send_certificate_issued(certificate.enrollment_id)
+    [message] = mail.outbox
+    html = message.alternatives[0][0]
+    assert "javascript" not in message.body and "javascript" not in html
+    assert "https://verify.example.org/C-1" in message.body
