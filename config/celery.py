@@ -1,15 +1,36 @@
 """The Celery app. With no CELERY_BROKER_URL every task runs in-process (eager)."""
 
+import logging
 import os
 
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
+from kombu.exceptions import OperationalError as BrokerError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("partnerhub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_on_commit(task, *args) -> None:
+    """Publish `task` once the current transaction commits. A broker that cannot be
+    reached is logged, never raised: the rows are committed already, the caller's answer
+    stands, and the reconcile job re-drives whatever is still waiting."""
+    from django.db import transaction
+
+    def publish() -> None:
+        try:
+            task.delay(*args)
+        except (BrokerError, OSError) as exc:
+            logger.warning(
+                "Could not queue %s%r (%s): the reconcile job will pick it up", task.name, args, exc
+            )
+
+    transaction.on_commit(publish)
 
 
 @task_prerun.connect(dispatch_uid="config.celery.connections_before_task")

@@ -40,3 +40,22 @@ def catalogue(db):
 @pytest.fixture
 def demo(db):
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+@pytest.fixture
+def broker_down(settings, monkeypatch):
+    """A Redis broker configured at a local port where nothing listens: every publish
+    really tries to connect and fails, as with the broker down."""
+    from config.celery import app
+
+    # Celery reads Django's settings once, at first use: before they are changed here.
+    for name, value in {
+        "broker_url": "redis://127.0.0.1:1/0",
+        "broker_transport": None,
+        "task_always_eager": False,
+    }.items():
+        monkeypatch.setitem(app.conf, name, value)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    # Connection pools made for the in-memory broker would hide the outage.
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.celery import enqueue_on_commit
 from enrollments.models import (
     OPEN_STATUSES,
     Cohort,
@@ -114,8 +115,7 @@ def schedule_provisioning(enrollment: Enrollment) -> None:
     publish), the reconcile job finds the enrollment still `requested` and re-drives it."""
     from enrollments.tasks import provision_enrollment
 
-    pk = enrollment.pk
-    transaction.on_commit(lambda: provision_enrollment.delay(pk))
+    enqueue_on_commit(provision_enrollment, enrollment.pk)
 
 
 def enrollment_cancel(*, enrollment: Enrollment, reason: str = "") -> Enrollment:

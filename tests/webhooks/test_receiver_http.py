@@ -139,25 +139,6 @@ def test_a_webhook_id_longer_than_the_column_is_refused(hsi):
     assert not WebhookEvent.objects.exists()
 
 
-@pytest.fixture
-def broker_down(settings, monkeypatch):
-    """A Redis broker configured at a local port where nothing listens: every publish
-    really tries to connect and fails, as with the broker down."""
-    from config.celery import app
-
-    # Celery reads Django's settings once, at first use: before they are changed here.
-    for name, value in {
-        "broker_url": "redis://127.0.0.1:1/0",
-        "broker_transport": None,
-        "task_always_eager": False,
-    }.items():
-        monkeypatch.setitem(app.conf, name, value)
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    # Connection pools made for the in-memory broker would hide the outage.
-    monkeypatch.setattr(app, "_pool", None)
-    monkeypatch.setattr(app.amqp, "_producer_pool", None)
-
-
 def test_a_broker_that_is_down_still_answers_accepted(hsi, broker_down, held_publisher, caplog):
     response = hsi.post(event_body("enrollment.created", "E-1"))
     assert response.json() == {"status": "accepted"}
