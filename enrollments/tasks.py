@@ -13,6 +13,7 @@ from django.utils import timezone
 from enrollments import services
 from enrollments.models import Certificate, Enrollment, EnrollmentStatus
 from enrollments.services.sync import SYNCABLE
+from partners.config import PartnerConfigurationError
 from partners.errors import PartnerError
 from partners.models import ConnectionMode, Partner
 
@@ -67,7 +68,7 @@ def sync_open_enrollments(batch_size: int | None = None) -> dict:
         try:
             counts["changed"] += services.enrollment_sync_progress(enrollment=enrollment).changed
             counts["synced"] += 1
-        except (PartnerError, services.EnrollmentError) as exc:
+        except (PartnerError, PartnerConfigurationError, services.EnrollmentError) as exc:
             counts["failed"] += 1
             logger.info("Sync of enrollment %s failed: %s", enrollment.pk, exc)
     return counts
@@ -88,7 +89,7 @@ def fetch_missing_certificates(batch_size: int = 100) -> int:
     for enrollment in missing:
         try:
             found += services.enrollment_fetch_certificate(enrollment=enrollment) is not None
-        except (PartnerError, services.EnrollmentError) as exc:
+        except (PartnerError, PartnerConfigurationError, services.EnrollmentError) as exc:
             logger.info("Certificate fetch for enrollment %s failed: %s", enrollment.pk, exc)
     return found
 

@@ -221,9 +221,10 @@ class PartnerClient:
         if not self.base_url and base_url not in missing:
             missing.insert(0, base_url)
         if missing:
-            verb = "is" if len(missing) == 1 else "are"
+            names = ", ".join(missing[:-1]) + " and " + missing[-1] if missing[1:] else missing[0]
+            verb = "are" if missing[1:] else "is"
             raise PartnerConfigurationError(
-                self.partner, f"{' and '.join(missing)} {verb} not set: no request was sent"
+                self.partner, f"{names} {verb} not set: no request was sent"
             )
         if not self.base_url.startswith(("http://", "https://")):
             raise PartnerConfigurationError(

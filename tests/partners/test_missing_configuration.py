@@ -86,3 +86,36 @@ def test_a_base_url_that_is_not_http_is_named(partners_loaded):
 def test_a_complete_configuration_is_called(hsi_live):
     responses.post(f"{BASE}/api/v1/students", status=201, json={"studentId": "HSI-1"})
     assert get_adapter("hsi").create_account(student=STUDENT, idempotency_key="k").external_id
+
+
+@responses.activate
+def test_the_sync_job_goes_on_past_a_partner_missing_its_settings(hsi_live, monkeypatch):
+    from enrollments.tasks import sync_open_enrollments
+    from tests.factories import make_enrollment
+
+    monkeypatch.setenv("NDS_MODE", "api")  # and nothing else: NDS_API_BASE_URL is not set
+    for slug, external_id in (("nds", "NDS-E-1"), ("hsi", "HSI-E-1")):
+        make_enrollment(
+            course=PartnerCourse.objects.filter(partner__slug=slug).first(),
+            status=EnrollmentStatus.ACTIVE,
+            external_enrollment_id=external_id,
+        )
+    responses.get(
+        f"{BASE}/api/v1/enrollments/HSI-E-1/progress",
+        json={"percentComplete": 40, "status": "in_progress"},
+    )
+    assert sync_open_enrollments() == {"synced": 1, "changed": 1, "failed": 1}
+
+
+def test_the_certificate_job_goes_on_past_a_partner_missing_its_settings(hsi_live, monkeypatch):
+    from enrollments.tasks import fetch_missing_certificates
+    from tests.factories import make_enrollment
+
+    monkeypatch.setenv("NDS_MODE", "api")
+    make_enrollment(
+        course=PartnerCourse.objects.filter(partner__slug="nds").first(),
+        status=EnrollmentStatus.COMPLETED,
+        progress_percent=100,
+        external_enrollment_id="NDS-E-1",
+    )
+    assert fetch_missing_certificates() == 0
