@@ -19,6 +19,7 @@ from enrollments.services.provisioning import (
     provisioning_failed,
     record_partner_enrollment,
 )
+from partners.config import PartnerConfigurationError
 from partners.context import partner_call_context
 from partners.errors import PartnerError
 from partners.models import ConnectionMode, PartnerCourse
@@ -108,7 +109,7 @@ def cohort_provision_group(*, enrollment_ids: list[int]) -> dict[int, str]:
                 accounts[enrollment.pk], passwords[enrollment.pk] = ensure_partner_account(
                     adapter, enrollment
                 )
-            except PartnerError as exc:
+            except (PartnerError, PartnerConfigurationError) as exc:
                 errors[enrollment.pk] = str(exc)
         ready = [e for e in enrollments if e.pk in accounts]
         try:
@@ -118,7 +119,9 @@ def cohort_provision_group(*, enrollment_ids: list[int]) -> dict[int, str]:
                 account_ids=[accounts[e.pk].external_id for e in ready],
                 idempotency_key="partnerhub-group-" + "-".join(str(e.pk) for e in ready),
             )
-        except PartnerError:
+        except (PartnerError, PartnerConfigurationError):
+            # One by one, each enrollment gets its own outcome (a missing setting fails
+            # them at once, with the variable's name).
             for enrollment in enrollments:
                 Enrollment.objects.filter(pk=enrollment.pk).update(next_attempt_at=None)
                 schedule_provisioning(enrollment)

@@ -119,3 +119,31 @@ def test_the_certificate_job_goes_on_past_a_partner_missing_its_settings(hsi_liv
         external_enrollment_id="NDS-E-1",
     )
     assert fetch_missing_certificates() == 0
+
+
+@responses.activate
+def test_a_group_enrolment_without_the_base_url_fails_each_student_at_once(
+    settings, monkeypatch, db, django_capture_on_commit_callbacks
+):
+    from enrollments.models import Enrollment
+    from enrollments.services import cohort_enroll
+    from tests.factories import make_cohort
+
+    call_command("load_catalogue", verbosity=0)
+    settings.PARTNER_SIMULATOR = False
+    for name, value in {"MODE": "api", "API_KEY": "cs-key-0123456789"}.items():
+        monkeypatch.setenv(f"CAREERSAFE_{name}", value)
+    monkeypatch.setenv("CAREERSAFE_ORGANIZATION_ID", "org-1")
+    clear_adapters()
+    course = PartnerCourse.objects.get(code="OSHA10-CON")
+    cohort = make_cohort(partner=course.partner, group_code="CS-GRP-9")
+    for _ in range(2):
+        Voucher.objects.create(partner=course.partner, cost=25)
+    with django_capture_on_commit_callbacks(execute=True):
+        cohort_enroll(cohort=cohort, course=course)
+
+    statuses = set(Enrollment.objects.filter(cohort=cohort).values_list("status", "last_error"))
+    assert {status for status, _ in statuses} == {EnrollmentStatus.FAILED}
+    assert all("CAREERSAFE_API_BASE_URL" in error for _, error in statuses)
+    assert len(responses.calls) == 0
+    clear_adapters()
