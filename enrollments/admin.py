@@ -3,6 +3,7 @@ from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 
+from config.admin import RecordAdmin
 from enrollments import admin_actions
 from enrollments.models import (
     ApiIdempotencyKey,
@@ -16,7 +17,6 @@ from enrollments.models import (
     Voucher,
 )
 from enrollments.selectors import enrollment_timeline
-from monitoring.admin import RecordAdmin
 
 
 class PartnerAccountInline(admin.TabularInline):

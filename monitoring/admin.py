@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
+from config.admin import RecordAdmin
 from monitoring.admin_filters import (
     AlertStateFilter,
     OperationFilter,
@@ -45,19 +46,6 @@ class CappedCountPaginator(Paginator):
     @property
     def capped(self) -> bool:
         return self.count > self.cap
-
-
-class RecordAdmin(admin.ModelAdmin):
-    """For rows that are records of what happened: viewable, never edited by hand."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
 
 
 @admin.register(PartnerRequestLog)

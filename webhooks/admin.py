@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from monitoring.admin import RecordAdmin
+from config.admin import RecordAdmin
 from webhooks.models import WebhookDelivery, WebhookEvent
 from webhooks.replay import describe, events_reprocess
 

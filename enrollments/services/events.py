@@ -37,7 +37,6 @@ from functools import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.db import insert_unless_duplicate
 from enrollments.models import (
     Certificate,
     CertificateSource,
@@ -249,7 +248,9 @@ def _record(
     if not key:  # a poll: recorded because it changed something, never a duplicate
         record.save(force_insert=True)
         return True
-    return insert_unless_duplicate(record, unique={"enrollment": enrollment, "event_key": key})
+    return EnrollmentEvent.objects.insert_unless_duplicate(
+        record, unique={"enrollment": enrollment, "event_key": key}
+    )
 
 
 def _apply(enrollment: Enrollment, event: PartnerEvent) -> tuple[dict, dict]:
