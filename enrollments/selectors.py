@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from enrollments.models import Enrollment, EnrollmentEvent, StudentEmail
-from monitoring.models import PartnerRequestLog
 
 TIMELINE_LIMIT = 200
 
@@ -22,9 +22,20 @@ class TimelineEntry:
     link: str = ""
 
 
+TimelineSource = Callable[[Enrollment, int], Iterable[TimelineEntry]]
+# Apps above this one add their records to an enrollment's timeline (monitoring: every
+# partner call made for it) without enrollments importing them.
+_timeline_sources: dict[str, TimelineSource] = {}
+
+
+def add_timeline_source(name: str, source: TimelineSource) -> None:
+    """Register `source(enrollment, limit)` (at app ready); the name makes it idempotent."""
+    _timeline_sources[name] = source
+
+
 def enrollment_timeline(enrollment: Enrollment) -> list[TimelineEntry]:
-    """What happened to one enrollment, oldest first: partner events applied, every
-    partner call made for it, and the e-mails its student was sent."""
+    """What happened to one enrollment, oldest first: partner events applied, the e-mails
+    its student was sent, and what registered sources add (partner calls)."""
     entries = [TimelineEntry(at=enrollment.requested_at, kind="event", title="Requested")]
     for event in EnrollmentEvent.objects.filter(enrollment=enrollment).order_by("-applied_at")[
         :TIMELINE_LIMIT
@@ -38,20 +49,8 @@ def enrollment_timeline(enrollment: Enrollment) -> list[TimelineEntry]:
                 detail=changed or event.note or "no change",
             )
         )
-    logs = PartnerRequestLog.objects.filter(enrollment_id=enrollment.pk).order_by("-created_at")
-    for log in logs[:TIMELINE_LIMIT]:
-        entries.append(
-            TimelineEntry(
-                at=log.created_at,
-                kind="call",
-                title=f"{log.method} {log.operation} (attempt {log.attempt})",
-                detail=f"{log.status_code or log.error_class or log.outcome} "
-                f"in {log.duration_ms} ms",
-                correlation_id=log.correlation_id,
-                ok=log.outcome == "success",
-                link=f"/admin/monitoring/partnerrequestlog/{log.pk}/change/",
-            )
-        )
+    for source in _timeline_sources.values():
+        entries.extend(source(enrollment, TIMELINE_LIMIT))
     for email in StudentEmail.objects.filter(enrollment=enrollment)[:TIMELINE_LIMIT]:
         entries.append(
             TimelineEntry(

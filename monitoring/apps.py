@@ -16,3 +16,9 @@ class MonitoringConfig(AppConfig):
         breaker_storage_fell_back.connect(
             record_breaker_fallback, dispatch_uid="monitoring.breaker_fallback"
         )
+
+        from enrollments.selectors import add_timeline_source
+        from monitoring.timeline import partner_calls
+
+        # Monitoring sits above enrollments: it adds its records to their timeline.
+        add_timeline_source("monitoring.partner_calls", partner_calls)
