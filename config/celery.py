@@ -16,18 +16,26 @@ app.autodiscover_tasks()
 logger = logging.getLogger(__name__)
 
 
-def enqueue_on_commit(task, *args) -> None:
-    """Publish `task` once the current transaction commits. A broker that cannot be
+def send(task_name: str, *args) -> None:
+    """Queue the task registered as `task_name` (run in-process without a broker).
+
+    Services name the task they hand work to rather than import it: the tasks module
+    imports the services, so this keeps the dependency one way (tasks -> services)."""
+    app.tasks[task_name].delay(*args)
+
+
+def enqueue_on_commit(task_name: str, *args) -> None:
+    """Queue `task_name` once the current transaction commits. A broker that cannot be
     reached is logged, never raised: the rows are committed already, the caller's answer
     stands, and the reconcile job re-drives whatever is still waiting."""
     from django.db import transaction
 
     def publish() -> None:
         try:
-            task.delay(*args)
+            send(task_name, *args)
         except (BrokerError, OSError) as exc:
             logger.warning(
-                "Could not queue %s%r (%s): the reconcile job will pick it up", task.name, args, exc
+                "Could not queue %s%r (%s): the reconcile job will pick it up", task_name, args, exc
             )
 
     transaction.on_commit(publish)

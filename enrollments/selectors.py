@@ -6,7 +6,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from enrollments.models import Enrollment, EnrollmentEvent, StudentEmail
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from enrollments.models import (
+    Certificate,
+    Enrollment,
+    EnrollmentEvent,
+    EnrollmentStatus,
+    StudentEmail,
+)
+from partners.models import ConnectionMode, Partner
+
+# Enrollments a poll can move on: the partner has them and they are not finished.
+SYNCABLE = (EnrollmentStatus.SUBMITTED, EnrollmentStatus.ACTIVE)
 
 TIMELINE_LIMIT = 200
 
@@ -20,6 +33,55 @@ class TimelineEntry:
     correlation_id: str = ""
     ok: bool = True
     link: str = ""
+
+
+def api_partner_slugs() -> list[str]:
+    """The active partners whose connection mode is `api` now (configuration decides)."""
+    return [
+        p.slug
+        for p in Partner.objects.filter(active=True)
+        if p.effective_mode == ConnectionMode.API
+    ]
+
+
+def enrollments_to_sync(*, slugs: Iterable[str] | None = None) -> QuerySet[Enrollment]:
+    """Open enrollments an api partner can report on, synced longest ago (never-synced
+    first)."""
+    return (
+        Enrollment.objects.filter(
+            status__in=SYNCABLE,
+            partner__slug__in=api_partner_slugs() if slugs is None else list(slugs),
+        )
+        .exclude(external_enrollment_id="")
+        .select_related("partner")
+        .order_by(F("last_synced_at").asc(nulls_first=True), "pk")
+    )
+
+
+def enrollments_missing_certificate() -> QuerySet[Enrollment]:
+    """Completed enrollments of api partners still without a certificate."""
+    return (
+        Enrollment.objects.filter(
+            status=EnrollmentStatus.COMPLETED, partner__slug__in=api_partner_slugs()
+        )
+        .exclude(external_enrollment_id="")
+        .exclude(pk__in=Certificate.objects.values("enrollment_id"))
+        .select_related("partner")
+    )
+
+
+def enrollments_to_provision(*, due_only: bool = True) -> QuerySet[Enrollment]:
+    """Requested enrollments of api partners whose next attempt is due (all of them with
+    due_only=False), oldest first: a lost broker message, a crash between commit and
+    publish, or a backoff that has run out."""
+    waiting = Enrollment.objects.filter(
+        status=EnrollmentStatus.REQUESTED, partner__slug__in=api_partner_slugs()
+    )
+    if due_only:
+        waiting = waiting.filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
+        )
+    return waiting.order_by("pk")
 
 
 TimelineSource = Callable[[Enrollment, int], Iterable[TimelineEntry]]

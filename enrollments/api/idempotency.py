@@ -18,9 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -89,3 +92,10 @@ def _replay(stored: ApiIdempotencyKey, fingerprint: str) -> Response:
             code="idempotency_key_reused",
         )
     return Response(stored.body, status=stored.status, headers={REPLAYED_HEADER: "true"})
+
+
+def idempotency_keys_prune(*, now: datetime | None = None) -> int:
+    """Forget answers kept for replay once clients have stopped retrying
+    (API_IDEMPOTENCY_KEY_HOURS); return how many."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.API_IDEMPOTENCY_KEY_HOURS)
+    return ApiIdempotencyKey.objects.filter(created_at__lt=cutoff).delete()[0]

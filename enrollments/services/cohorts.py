@@ -62,9 +62,7 @@ def cohort_enroll(
             results.append(StudentResult(student=student, error=str(exc)))
     created = [r.enrollment.pk for r in results if r.enrollment]
     if group and created:
-        from enrollments.tasks import provision_group
-
-        enqueue_on_commit(provision_group, created)
+        enqueue_on_commit("enrollments.tasks.provision_group", created)
     return results
 
 

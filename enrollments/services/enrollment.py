@@ -113,9 +113,7 @@ def _conflict_message(student: Student, course: PartnerCourse) -> str:
 def schedule_provisioning(enrollment: Enrollment) -> None:
     """Provision after commit. If the message is lost (a crash between commit and
     publish), the reconcile job finds the enrollment still `requested` and re-drives it."""
-    from enrollments.tasks import provision_enrollment
-
-    enqueue_on_commit(provision_enrollment, enrollment.pk)
+    enqueue_on_commit("enrollments.tasks.provision_enrollment", enrollment.pk)
 
 
 def enrollment_cancel(*, enrollment: Enrollment, reason: str = "") -> Enrollment:

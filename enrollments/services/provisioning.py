@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config.celery import send
 from enrollments.models import Enrollment, EnrollmentStatus, PartnerAccount, Voucher, VoucherStatus
 from enrollments.services import notifications
 from enrollments.services.transitions import enrollment_status_changed
@@ -57,6 +58,17 @@ def _claim(enrollment_id: int) -> Enrollment | None:
     return Enrollment.objects.select_related("student", "course", "partner", "cohort").get(
         pk=enrollment_id
     )
+
+
+def provisioning_redrive(*, limit: int) -> int:
+    """Queue provisioning for up to `limit` requested enrollments whose next attempt is
+    due; return how many. Queuing one twice is harmless (the lease in _claim)."""
+    from enrollments.selectors import enrollments_to_provision
+
+    due = list(enrollments_to_provision().values_list("pk", flat=True)[:limit])
+    for pk in due:
+        send("enrollments.tasks.provision_enrollment", pk)
+    return len(due)
 
 
 def enrollment_provision(*, enrollment_id: int, force: bool = False) -> Enrollment | None:

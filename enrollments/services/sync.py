@@ -3,19 +3,23 @@ events and go through the one write path like everything else."""
 
 from __future__ import annotations
 
+import logging
+
 from django.utils import timezone
 
 from enrollments.models import Enrollment, EnrollmentStatus, PartnerAccount
-from enrollments.services.errors import EnrollmentStateError
+from enrollments.selectors import SYNCABLE, enrollments_missing_certificate, enrollments_to_sync
+from enrollments.services.errors import EnrollmentError, EnrollmentStateError
 from enrollments.services.events import ApplyResult, enrollment_apply_event
+from partners.config import PartnerConfigurationError
 from partners.context import partner_call_context
-from partners.errors import PartnerInvalidResponseError
+from partners.errors import PartnerError, PartnerInvalidResponseError
 from partners.events import EventSource, EventType, PartnerEvent
 from partners.models import ConnectionMode
 from partners.registry import get_adapter
 from partners.results import LaunchResult
 
-SYNCABLE = (EnrollmentStatus.SUBMITTED, EnrollmentStatus.ACTIVE)
+logger = logging.getLogger(__name__)
 
 
 def _require_partner_link(enrollment: Enrollment) -> None:
@@ -74,6 +78,32 @@ def enrollment_sync_progress(*, enrollment: Enrollment) -> ApplyResult:
             operation="get_progress",
         )
     return result
+
+
+def enrollments_sync_due(*, batch_size: int) -> dict[str, int]:
+    """Poll the `batch_size` open enrollments synced longest ago. One partner failing
+    (or missing a setting) does not stop the others; returns synced, changed, failed."""
+    counts = {"synced": 0, "changed": 0, "failed": 0}
+    for enrollment in enrollments_to_sync()[:batch_size]:
+        try:
+            counts["changed"] += enrollment_sync_progress(enrollment=enrollment).changed
+            counts["synced"] += 1
+        except (PartnerError, PartnerConfigurationError, EnrollmentError) as exc:
+            counts["failed"] += 1
+            logger.info("Sync of enrollment %s failed: %s", enrollment.pk, exc)
+    return counts
+
+
+def certificates_fetch_missing(*, batch_size: int) -> int:
+    """Ask the partner for the certificate of up to `batch_size` completed enrollments
+    that have none; return how many were found."""
+    found = 0
+    for enrollment in enrollments_missing_certificate()[:batch_size]:
+        try:
+            found += enrollment_fetch_certificate(enrollment=enrollment) is not None
+        except (PartnerError, PartnerConfigurationError, EnrollmentError) as exc:
+            logger.info("Certificate fetch for enrollment %s failed: %s", enrollment.pk, exc)
+    return found
 
 
 def hasattr_certificate(enrollment: Enrollment) -> bool:

@@ -1,11 +1,8 @@
 from django.core.management.base import BaseCommand
-from django.db.models import Q
-from django.utils import timezone
 from tqdm import tqdm
 
 from enrollments import services
-from enrollments.models import Enrollment, EnrollmentStatus
-from enrollments.tasks import api_partner_slugs
+from enrollments.selectors import enrollments_to_provision
 
 
 class Command(BaseCommand):
@@ -23,14 +20,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, everything, **options):
-        due = Enrollment.objects.filter(
-            status=EnrollmentStatus.REQUESTED, partner__slug__in=api_partner_slugs()
-        )
-        if not everything:
-            due = due.filter(
-                Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
-            )
-        ids = list(due.order_by("pk").values_list("pk", flat=True))
+        due = enrollments_to_provision(due_only=not everything)
+        ids = list(due.values_list("pk", flat=True))
         outcome: dict[str, int] = {}
         for pk in tqdm(ids, desc="reconcile", unit="enrollment", disable=len(ids) < 20):
             enrollment = services.enrollment_provision(enrollment_id=pk, force=everything)
