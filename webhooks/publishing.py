@@ -18,8 +18,11 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Sequence
 
 from django.conf import settings
+
+from config.celery import send
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +35,23 @@ BATCH = 100
 LINGER_SECONDS = 0.2
 
 
+# The worker task, named rather than imported: the tasks module imports the services that
+# publish (replay), so the dependency stays one way.
+PROCESS_EVENTS = "webhooks.tasks.process_webhook_events"
+
+
+def publish(event_ids: Sequence[int]) -> None:
+    """Send these events to the workers, BATCH ids to a message (in-process without a
+    broker). A broker that cannot be reached raises; the events stay in the database
+    and the reconcile sweep sends them again."""
+    for start in range(0, len(event_ids), BATCH):
+        send(PROCESS_EVENTS, list(event_ids[start : start + BATCH]))
+
+
 def enqueue_processing(event_id: int) -> None:
     """Called on commit of a new event."""
-    from webhooks.tasks import process_webhook_event
-
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        process_webhook_event.delay(event_id)
+        publish([event_id])
     else:
         _publisher.put(event_id)
 
@@ -88,10 +102,8 @@ class BatchPublisher:
         return batch
 
     def _publish(self, batch: list[int]) -> None:
-        from webhooks.tasks import process_webhook_events
-
         try:
-            process_webhook_events.delay(batch)
+            publish(batch)
         except Exception:
             logger.exception(
                 "Could not enqueue webhook events %s; the reconcile job will pick them up", batch

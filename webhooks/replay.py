@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from webhooks.models import EventStatus, WebhookEvent
 from webhooks.processing import event_process
+from webhooks.publishing import publish
 
 # An event is enqueued when it is committed; one still "received" this long after is
 # taken to have lost its broker message.
@@ -36,12 +37,8 @@ def events_redrive(*, now: datetime | None = None, limit: int = RECONCILE_BATCH)
     """Enqueue processing for up to `limit` due events, oldest first, in messages of
     publishing.BATCH ids (as the receiver sends them); return how many. Enqueuing one
     twice is harmless: processing locks the event and re-checks it."""
-    from webhooks.publishing import BATCH
-    from webhooks.tasks import process_webhook_events
-
     ids = list(events_due(now=now).order_by("received_at").values_list("pk", flat=True)[:limit])
-    for start in range(0, len(ids), BATCH):
-        process_webhook_events.delay(ids[start : start + BATCH])
+    publish(ids)
     return len(ids)
 
 

@@ -3,18 +3,14 @@ are safe to run twice."""
 
 from celery import shared_task
 
-from webhooks.processing import event_process, events_process
+from webhooks.processing import events_process
 from webhooks.replay import events_redrive
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def process_webhook_event(event_id: int) -> str:
-    return event_process(event_id=event_id)
-
-
-@shared_task(acks_late=True, ignore_result=True)
 def process_webhook_events(event_ids: list[int]) -> dict[int, str]:
-    """A batch from webhooks.publishing, applied a few dozen events to a transaction."""
+    """Events from webhooks.publishing (one, or a batch of up to publishing.BATCH), applied
+    a few dozen to a transaction."""
     return events_process(event_ids=event_ids)
 
 

@@ -171,11 +171,11 @@ def test_handler_error_fails_the_event_and_rolls_the_work_back(sender, enrollmen
 def test_lost_broker_message_is_picked_up_by_the_sweep(sender, enrollment, monkeypatch):
     from webhooks import tasks
 
-    real_delay = tasks.process_webhook_event.delay
-    monkeypatch.setattr(tasks.process_webhook_event, "delay", lambda *a, **k: None)
+    real_delay = tasks.process_webhook_events.delay
+    monkeypatch.setattr(tasks.process_webhook_events, "delay", lambda *a, **k: None)
     eid = enrollment.external_enrollment_id
     sender.post(event_body("progress.updated", eid, progress_percent=45))
-    monkeypatch.setattr(tasks.process_webhook_event, "delay", real_delay)
+    monkeypatch.setattr(tasks.process_webhook_events, "delay", real_delay)
     event = WebhookEvent.objects.get()
     assert event.status == EventStatus.RECEIVED
 
@@ -380,7 +380,8 @@ def test_the_sweep_enqueues_a_backlog_in_batches(partner_sender, monkeypatch, se
     from webhooks import publishing, tasks
 
     monkeypatch.setattr(publishing, "BATCH", 2)
-    monkeypatch.setattr(tasks.process_webhook_event, "delay", lambda *a, **k: None)
+    real_delay = tasks.process_webhook_events.delay
+    monkeypatch.setattr(tasks.process_webhook_events, "delay", lambda *a, **k: None)  # lost
     hsi = partner_sender("hsi")
     enrollments = [enrollment_for("hsi") for _ in range(5)]
     for e in enrollments:
@@ -388,7 +389,6 @@ def test_the_sweep_enqueues_a_backlog_in_batches(partner_sender, monkeypatch, se
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {EventStatus.RECEIVED}
 
     sent = []
-    real_delay = tasks.process_webhook_events.delay
     monkeypatch.setattr(
         tasks.process_webhook_events, "delay", lambda ids: sent.append(ids) or real_delay(ids)
     )
