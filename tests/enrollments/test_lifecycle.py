@@ -17,8 +17,7 @@ from enrollments.models import Certificate, Enrollment, EnrollmentStatus, Studen
 from enrollments.services import cohort_enroll, enrollment_create
 from enrollments.services.notifications import launch_link, send_expiry_reminders
 from partners.models import PartnerCourse
-from partners.simulator import state
-from partners.simulator.models import SimEnrollment
+from tests import simulator_state
 from tests.factories import make_cohort, make_student
 
 
@@ -32,10 +31,7 @@ def enrol(code: str) -> Enrollment:
 
 
 def advance(enrollment: Enrollment, **how) -> None:
-    row = SimEnrollment.objects.get(
-        partner=enrollment.partner.slug, external_id=enrollment.external_enrollment_id
-    )
-    state.advance(row, **how)
+    simulator_state.advance(enrollment.partner.slug, enrollment.external_enrollment_id, **how)
 
 
 def test_sync_takes_progress_then_completion_certificate_and_emails(live_simulator):

@@ -11,9 +11,9 @@ from enrollments.models import Enrollment
 from partners.breakers import breaker_for
 from partners.models import PartnerCourse
 from partners.registry import get_adapter
-from partners.simulator import state
 from partners.simulator.faults import set_faults
 from partners.simulator.models import SimEnrollment
+from tests import simulator_state
 from tests.factories import make_student
 
 
@@ -29,8 +29,7 @@ def provisioned(live_simulator, api) -> dict:
 
 
 def advance(enrollment: dict, **how) -> None:
-    row = SimEnrollment.objects.get(partner="nds", external_id=enrollment["external_enrollment_id"])
-    state.advance(row, **how)
+    simulator_state.advance("nds", enrollment["external_enrollment_id"], **how)
 
 
 def test_a_created_enrollment_reaches_the_partner(provisioned):
