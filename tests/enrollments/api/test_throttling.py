@@ -50,3 +50,18 @@ def test_the_cache_key_holds_a_hash_of_the_token_not_the_token(api):
     cache_key = TokenRateThrottle().get_cache_key(request, view=None)
     assert cache_key.startswith("throttle_user_token:")
     assert token.key not in cache_key
+
+
+def test_an_unreachable_cache_lets_requests_through(api, settings, caplog):
+    """Redis down (a closed local port): the API answers, with one warning, instead of a
+    500 from the rate limiter on every request."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    TokenRateThrottle._warned_at = 0.0
+    assert [api.get("/api/v1/students/").status_code for _ in range(3)] == [200] * 3
+    warnings = [r for r in caplog.records if "rate limit not applied" in r.getMessage()]
+    assert len(warnings) == 1
