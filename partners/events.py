@@ -56,6 +56,8 @@ class PartnerEvent:
     source: EventSource = EventSource.WEBHOOK
     event_id: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Who entered it at our end: the staff user's id for a MANUAL event or an IMPORT.
+    recorded_by: int | None = None
     # Fields of the partner's answer that could not be used, and why: the parser drops a
     # bad value rather than the whole event, and the write path records the reason.
     problems: tuple[str, ...] = ()

@@ -65,6 +65,14 @@ class EnrollmentEvent(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     note = models.CharField(max_length=300, blank=True)
     raw = models.JSONField(default=dict, blank=True)
+    # The staff member who recorded a manual outcome or ran the import it came from.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     objects = EnrollmentEventManager()
 
