@@ -16,7 +16,9 @@ from enrollments.models import (
     EnrollmentStatus,
     StudentEmail,
 )
-from partners.models import ConnectionMode, Partner
+from partners.config import effective_mode
+from partners.models import Partner
+from partners.modes import ConnectionMode
 
 # Enrollments a poll can move on: the partner has them and they are not finished.
 SYNCABLE = (EnrollmentStatus.SUBMITTED, EnrollmentStatus.ACTIVE)
@@ -40,7 +42,7 @@ def api_partner_slugs() -> list[str]:
     return [
         p.slug
         for p in Partner.objects.filter(active=True)
-        if p.effective_mode == ConnectionMode.API
+        if effective_mode(p) == ConnectionMode.API
     ]
 
 

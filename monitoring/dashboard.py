@@ -24,6 +24,7 @@ from monitoring.metrics import LATENCY_BUCKETS
 from monitoring.models import Alert, AlertSeverity, CallOutcome, PartnerRequestLog
 from monitoring.rules import SENT
 from monitoring.templatetags.monitoring_format import duration
+from partners.config import effective_mode
 from partners.models import Partner
 
 # Upper bounds (ms) of the latency histogram: the Prometheus metric's buckets.
@@ -248,7 +249,7 @@ def partner_cards(*, now: datetime) -> list[PartnerCard]:
     cards = []
     for partner in partners.order_by("name"):
         try:
-            mode = partner.effective_mode
+            mode = effective_mode(partner)
         except Exception:  # a bad <SLUG>_MODE: `manage.py check` names it
             mode = "misconfigured"
         try:

@@ -64,6 +64,7 @@ class Broker(HealthCheck):
 def partner_states() -> list[dict]:
     """Mode, breaker state and open alerts of every active partner; never raises."""
     from partners.breakers import breaker_state
+    from partners.config import effective_mode
     from partners.models import Partner
 
     partners = Partner.objects.filter(active=True).annotate(
@@ -73,7 +74,7 @@ def partner_states() -> list[dict]:
     for partner in partners.order_by("slug"):
         state: dict = {"partner": partner.slug, "open_alerts": partner.open_alerts}
         try:
-            state["mode"] = partner.effective_mode
+            state["mode"] = effective_mode(partner)
         except Exception as exc:  # a bad <SLUG>_MODE is for `manage.py check` to report
             state["mode"] = f"misconfigured: {exc}"
         try:

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from partners.config import effective_mode
 from partners.models import Partner, PartnerCourse
 
 
@@ -36,7 +37,7 @@ class PartnerAdmin(admin.ModelAdmin):
 
     @admin.display(description="mode in force")
     def mode_in_force(self, obj: Partner) -> str:
-        return obj.effective_mode
+        return effective_mode(obj)
 
 
 @admin.register(PartnerCourse)

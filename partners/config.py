@@ -13,7 +13,7 @@ from typing import Any
 import environ
 from django.conf import settings
 
-from partners.models import ConnectionMode
+from partners.modes import ConnectionMode
 
 env = environ.Env()
 
@@ -77,6 +77,13 @@ def partner_mode(slug: str, default: str | None = None) -> str:
     if settings.PARTNER_SIMULATOR:
         return ConnectionMode.API
     return default or REALISTIC_MODES.get(slug, ConnectionMode.MANUAL)
+
+
+def effective_mode(partner) -> str:
+    """The connection mode in force for a `Partner` row (anything with `slug` and `mode`):
+    the configuration's if it sets one, else the row's own. Raises
+    PartnerConfigurationError when `<SLUG>_MODE` is not a mode."""
+    return partner_mode(partner.slug, default=partner.mode)
 
 
 @dataclass(frozen=True)

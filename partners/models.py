@@ -4,17 +4,14 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-
-class ConnectionMode(models.TextChoices):
-    API = "api", "API (adapter calls the partner)"
-    ROSTER = "roster", "Roster (file export / results import)"
-    MANUAL = "manual", "Manual (staff record outcomes)"
+from partners.modes import ConnectionMode
 
 
 class Partner(models.Model):
     """A training partner. The slug is the URL slug, the settings prefix and the registry key.
 
     No secrets live here: credentials come from the environment (see partners.config).
+    `mode` is the partner's own mode; the one in force is `partners.config.effective_mode`.
     """
 
     slug = models.SlugField(max_length=32, unique=True)
@@ -38,12 +35,6 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def effective_mode(self) -> str:
-        from partners.config import partner_mode
-
-        return partner_mode(self.slug, default=self.mode)
 
 
 class PartnerCourseQuerySet(models.QuerySet):

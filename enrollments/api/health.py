@@ -16,7 +16,7 @@ from typing import TypedDict
 from django.db.models import Count, Q, QuerySet
 
 from partners.breakers import breaker_state
-from partners.config import PartnerConfigurationError
+from partners.config import PartnerConfigurationError, effective_mode
 from partners.models import Partner
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def partner_mode(partner: Partner) -> str:
     """The connection mode in force; a bad `<SLUG>_MODE` reads as misconfigured (and
     `manage.py check` names the variable) instead of failing the request."""
     try:
-        return partner.effective_mode
+        return effective_mode(partner)
     except PartnerConfigurationError:
         return MISCONFIGURED
 

@@ -19,10 +19,11 @@ from enrollments.services.provisioning import (
     provisioning_failed,
     record_partner_enrollment,
 )
-from partners.config import PartnerConfigurationError
+from partners.config import PartnerConfigurationError, effective_mode
 from partners.context import partner_call_context
 from partners.errors import PartnerError
-from partners.models import ConnectionMode, PartnerCourse
+from partners.models import PartnerCourse
+from partners.modes import ConnectionMode
 from partners.registry import adapter_class, get_adapter
 
 
@@ -71,7 +72,7 @@ def _uses_group_enrollment(cohort: Cohort, course: PartnerCourse) -> bool:
     return (
         bool(cohort.group_code)
         and cohort.partner_id == partner.id
-        and partner.effective_mode == ConnectionMode.API
+        and effective_mode(partner) == ConnectionMode.API
         and adapter_class(partner.slug).supports_group_enrollment
     )
 

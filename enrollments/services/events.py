@@ -46,8 +46,10 @@ from enrollments.models import (
 )
 from enrollments.services.errors import EnrollmentNotConfirmed, EnrollmentNotFound
 from enrollments.services.transitions import certificate_issued, enrollment_status_changed
+from partners.config import effective_mode
 from partners.events import EventSource, EventType, PartnerEvent
-from partners.models import ConnectionMode, Partner
+from partners.models import Partner
+from partners.modes import ConnectionMode
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +169,7 @@ def _not_confirmed(enrollment: Enrollment, event: PartnerEvent) -> bool:
         not enrollment.external_enrollment_id
         and enrollment.status in (EnrollmentStatus.REQUESTED, EnrollmentStatus.FAILED)
         and event.source in (EventSource.WEBHOOK, EventSource.POLL)
-        and enrollment.partner.effective_mode == ConnectionMode.API
+        and effective_mode(enrollment.partner) == ConnectionMode.API
     )
 
 

@@ -20,7 +20,7 @@ from config.celery import send
 from enrollments.models import Enrollment, EnrollmentStatus, PartnerAccount, Voucher, VoucherStatus
 from enrollments.services import notifications
 from enrollments.services.transitions import enrollment_status_changed
-from partners.config import PartnerConfigurationError
+from partners.config import PartnerConfigurationError, effective_mode
 from partners.context import partner_call_context
 from partners.errors import (
     PartnerCircuitOpenError,
@@ -28,7 +28,7 @@ from partners.errors import (
     PartnerRateLimitedError,
     PartnerTransientError,
 )
-from partners.models import ConnectionMode
+from partners.modes import ConnectionMode
 from partners.registry import get_adapter
 from partners.results import EnrollmentResult, StudentInfo
 
@@ -84,7 +84,7 @@ def enrollment_provision(*, enrollment_id: int, force: bool = False) -> Enrollme
     if enrollment is None:
         return None
     partner = enrollment.partner
-    if partner.effective_mode != ConnectionMode.API:
+    if effective_mode(partner) != ConnectionMode.API:
         # Roster and manual partners are enrolled by file or by staff, not by us.
         Enrollment.objects.filter(pk=enrollment.pk).update(next_attempt_at=None)
         return enrollment

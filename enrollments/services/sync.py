@@ -11,11 +11,11 @@ from enrollments.models import Enrollment, EnrollmentStatus, PartnerAccount
 from enrollments.selectors import SYNCABLE, enrollments_missing_certificate, enrollments_to_sync
 from enrollments.services.errors import EnrollmentError, EnrollmentStateError
 from enrollments.services.events import ApplyResult, enrollment_apply_event
-from partners.config import PartnerConfigurationError
+from partners.config import PartnerConfigurationError, effective_mode
 from partners.context import partner_call_context
 from partners.errors import PartnerError, PartnerInvalidResponseError
 from partners.events import EventSource, EventType, PartnerEvent
-from partners.models import ConnectionMode
+from partners.modes import ConnectionMode
 from partners.registry import get_adapter
 from partners.results import LaunchResult
 
@@ -23,9 +23,9 @@ logger = logging.getLogger(__name__)
 
 
 def _require_partner_link(enrollment: Enrollment) -> None:
-    if enrollment.partner.effective_mode != ConnectionMode.API:
+    if effective_mode(enrollment.partner) != ConnectionMode.API:
         raise EnrollmentStateError(
-            f"{enrollment.partner.name} is in {enrollment.partner.effective_mode} mode: "
+            f"{enrollment.partner.name} is in {effective_mode(enrollment.partner)} mode: "
             "progress comes from its results import or from staff."
         )
     if not enrollment.external_enrollment_id:
