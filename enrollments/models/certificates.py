@@ -1,4 +1,5 @@
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -95,6 +96,16 @@ class Voucher(models.Model):
     assigned_at = models.DateTimeField(null=True, blank=True)
     redeemed_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    # A bulk add's reference: the rows one confirm wrote, and what makes a confirm sent
+    # twice add nothing the second time.
+    batch = models.CharField(max_length=36, blank=True, db_index=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
