@@ -43,8 +43,10 @@ class PartnerEvent:
     type: EventType
     partner: str
     occurred_at: datetime
-    # Which enrollment: the partner's id, or (student ref, course code) where a partner
-    # or a report only knows those.
+    # Which enrollment: ours, where the channel knows it (a staff entry, an import row
+    # already matched); else the partner's id, or (student ref, course code) where a
+    # partner or a report only knows those.
+    enrollment_id: int | None = None
     external_enrollment_id: str = ""
     student_ref: str = ""
     course_code: str = ""

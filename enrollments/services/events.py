@@ -79,9 +79,16 @@ class ApplyResult:
 
 
 def _lock_enrollment(event: PartnerEvent) -> Enrollment | None:
-    """The event's enrollment, its row locked until the transaction ends: by the
-    partner's enrollment id; else by our student reference and course code (the newest
-    enrollment that is not cancelled)."""
+    """The event's enrollment, its row locked until the transaction ends: by our id when
+    the event carries it; else by the partner's enrollment id; else by our student
+    reference and course code (the newest enrollment that is not cancelled)."""
+    if event.enrollment_id is not None:
+        return (
+            Enrollment.objects.select_for_update(of=("self",))
+            .select_related("partner")
+            .filter(pk=event.enrollment_id, partner__slug=event.partner)
+            .first()
+        )
     if event.external_enrollment_id:
         params = [event.partner, event.external_enrollment_id]
         found = next(
@@ -122,14 +129,13 @@ def _by_partner_id_sql(vendor: str) -> str:
 
 
 def _not_found(event: PartnerEvent) -> EnrollmentNotFound:
-    return EnrollmentNotFound(
-        f"No {event.partner} enrollment matches "
-        + (
-            f"partner id {event.external_enrollment_id!r}"
-            if event.external_enrollment_id
-            else f"student {event.student_ref!r} in {event.course_code!r}"
-        )
-    )
+    if event.enrollment_id is not None:
+        named = f"enrollment {event.enrollment_id}"
+    elif event.external_enrollment_id:
+        named = f"partner id {event.external_enrollment_id!r}"
+    else:
+        named = f"student {event.student_ref!r} in {event.course_code!r}"
+    return EnrollmentNotFound(f"No {event.partner} enrollment matches {named}")
 
 
 def enrollment_apply_event(event: PartnerEvent) -> ApplyResult:
@@ -246,6 +252,7 @@ def _record(
         changes=_jsonable(changes),
         note=note[:300],
         raw=event.raw,
+        recorded_by_id=event.recorded_by,
     )
     if not key:  # a poll: recorded because it changed something, never a duplicate
         record.save(force_insert=True)
