@@ -239,6 +239,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "enrollments.tasks.send_expiry_reminders",
         "schedule": 3600.0,
     },
+    "enrollments-expire-vouchers": {
+        "task": "enrollments.tasks.expire_vouchers",
+        "schedule": 3600.0,
+    },
     "enrollments-prune-idempotency-keys": {
         "task": "enrollments.tasks.prune_idempotency_keys",
         "schedule": 24 * 3600.0,

@@ -12,6 +12,7 @@ from enrollments.api.idempotency import idempotency_keys_prune
 from enrollments.services.notifications import send_expiry_reminders as expiry_reminders_send
 from enrollments.services.provisioning import provisioning_redrive
 from enrollments.services.sync import certificates_fetch_missing, enrollments_sync_due
+from enrollments.services.vouchers import vouchers_expire
 
 
 @shared_task(acks_late=True)
@@ -50,3 +51,9 @@ def reconcile(limit: int = 500) -> int:
 @shared_task(acks_late=True)
 def prune_idempotency_keys() -> int:
     return idempotency_keys_prune()
+
+
+@shared_task(acks_late=True)
+def expire_vouchers() -> int:
+    """Scheduled: available vouchers past their date become expired."""
+    return vouchers_expire()

@@ -257,8 +257,9 @@ def webhook_events_stuck(ctx: RuleContext) -> list[Finding]:
 
 def voucher_stock_low(ctx: RuleContext) -> list[Finding]:
     """A partner with an active course that needs a voucher has fewer than
-    ALERT_VOUCHER_STOCK_MIN usable (available, unexpired) vouchers left."""
-    from enrollments.models import Voucher, VoucherStatus
+    ALERT_VOUCHER_STOCK_MIN usable (available, unexpired) vouchers left: the count the
+    voucher stock page shows and enrolment takes from (one selector)."""
+    from enrollments.services.vouchers import vouchers_usable_per_partner
     from partners.models import PartnerCourse
 
     needing = set(
@@ -269,14 +270,7 @@ def voucher_stock_low(ctx: RuleContext) -> list[Finding]:
     )
     if not needing:
         return []
-    available = dict(
-        Voucher.objects.filter(partner_id__in=needing, status=VoucherStatus.AVAILABLE)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=ctx.now))
-        .values("partner_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("partner_id", "n")
-    )
+    available = vouchers_usable_per_partner(partner_ids=needing, now=ctx.now)
     minimum = settings.ALERT_VOUCHER_STOCK_MIN
     return [
         Finding(
