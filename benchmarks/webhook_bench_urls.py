@@ -15,7 +15,8 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
 from config.urls import urlpatterns as project_urls
-from partners.config import PARTNER_SLUGS, get_partner_config
+from partners.config import get_partner_config
+from partners.registry import PARTNER_SLUGS
 from partners.webhook_signing import WebhookVerificationError, verify
 
 TABLE = "bench_reference_delivery"

@@ -1,4 +1,8 @@
-"""The catalogue that ships with Partner Hub: the seven partners and their courses.
+"""The catalogue that ships with Partner Hub: the partners' descriptions and their courses.
+
+Which partners there are, and their names and modes, is partners.registry's: the partner
+rows are built from it when loaded (`partner_rows`), so a partner registered at run time
+gets its row too (with no description and no courses).
 
 Prices are list prices a training organisation typically sees (wholesale: what the
 partner charges us; retail: what we charge the funding source). Edit them in the admin;
@@ -8,71 +12,54 @@ never prices an organisation has changed.
 
 from decimal import Decimal as D
 
-PARTNERS = [
-    {
-        "slug": "hsi",
-        "name": "HSI (ASHI / MEDIC First Aid)",
-        "mode": "manual",
+from partners import registry
+
+# What the admin shows about each partner, beside its registry entry (slug, name, mode).
+PARTNER_DETAILS = {
+    "hsi": {
         "website": "https://emergencycare.hsi.com",
         "support_contact": "HSI customer care, via the Otis training centre portal",
         "notes": "Credits bought in Otis; open-enrolment links handed to students. Digital "
         "cards carry a number and an expiry date (commonly two years) and must be issued "
         "within 30 days of class.",
     },
-    {
-        "slug": "certiport",
-        "name": "Certiport (Pearson VUE)",
-        "mode": "roster",
+    "certiport": {
         "website": "https://certiport.pearsonvue.com",
         "support_contact": "Certiport test-centre support",
         "notes": "Exam vouchers bought per exam; exams run in Compass, optionally in an Exam "
         "Group. Passing score 700 of 1000. Results from the portal's result report.",
     },
-    {
-        "slug": "careersafe",
-        "name": "CareerSafe",
-        "mode": "roster",
+    "careersafe": {
         "website": "https://www.careersafeonline.com",
         "support_contact": "CareerSafe educator support",
         "notes": "Seats assigned through group and teacher codes; a course must be finished "
         "within 180 days. Gradebook statuses: Passed, Completed, In Progress, Lapsed, "
         "Not Started.",
     },
-    {
-        "slug": "milady",
-        "name": "Milady (Cengage)",
-        "mode": "roster",
+    "milady": {
         "website": "https://www.milady.com",
         "support_contact": "Milady school success manager",
         "notes": "Admins bulk-import learners and run progress reports; promo codes per school.",
     },
-    {
-        "slug": "jri",
-        "name": "JRI (Job Ready Indy)",
-        "mode": "manual",
+    "jri": {
         "website": "",
         "support_contact": "JRI programme coordinator",
         "notes": "Custodial and job-readiness SCORM courses; no public interface.",
     },
-    {
-        "slug": "nrf",
-        "name": "NRF Foundation RISE Up",
-        "mode": "roster",
+    "nrf": {
         "website": "https://nrffoundation.org/riseup",
         "support_contact": "RISE Up partner success",
         "notes": "Vouchers moved to sites; students added from the spreadsheet template; the "
         "certificate link arrives one to two days after the exam. Credentials last three years.",
     },
-    {
-        "slug": "nds",
-        "name": "NDS (National Drug Screening)",
-        "mode": "manual",
+    "nds": {
         "website": "https://www.nationaldrugscreening.com",
         "support_contact": "NDS account manager",
         "notes": "Drug-free workplace and DOT supervisor training (49 CFR 382.603: 60 minutes "
         "on alcohol, 60 on drugs; no recurrent training required by the rule).",
     },
-]
+}
+
 
 # (partner, code, title, credential, hours, wholesale, retail, validity months, voucher)
 COURSES = [
@@ -462,3 +449,17 @@ COURSES = [
         False,
     ),
 ]
+
+
+def partner_rows() -> list[dict]:
+    """The `Partner` rows to load: one per registered partner (read now), its slug, name and
+    realistic mode from the registry, its description from PARTNER_DETAILS."""
+    return [
+        {
+            "slug": entry.slug,
+            "name": entry.name,
+            "mode": entry.realistic_mode,
+            **PARTNER_DETAILS.get(entry.slug, {}),
+        }
+        for entry in registry.entries()
+    ]

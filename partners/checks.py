@@ -1,19 +1,21 @@
 """`manage.py check` names any missing setting of an active `api` partner, any partner
 without a webhook secret and any webhook secret that is not one, before the first call
-(or the first forged webhook) finds out."""
+(or the first forged webhook) finds out. Every registered partner is checked (the
+registry is read at each run)."""
 
 from __future__ import annotations
 
 from django.core.checks import Error, Info, Warning, register
 from django.db import DatabaseError
 
+from partners import registry
 from partners.config import (
-    PARTNER_SLUGS,
     PartnerConfigurationError,
     get_partner_config,
+    partner_mode,
     setting_name,
 )
-from partners.models import ConnectionMode
+from partners.modes import ConnectionMode
 from partners.webhook_signing import MIN_KEY_BYTES, secret_problems
 
 GENERATE_SECRET = (
@@ -29,22 +31,21 @@ def _active_slugs() -> set[str]:
         inactive = set(Partner.objects.filter(active=False).values_list("slug", flat=True))
     except DatabaseError:  # before the first migrate: treat all as active
         inactive = set()
-    return set(PARTNER_SLUGS) - inactive
+    return set(registry.PARTNER_SLUGS) - inactive
 
 
 @register("partners")
 def check_partner_settings(app_configs=None, **kwargs):
-    from partners.registry import adapter_class
-
     messages = []
     for slug in sorted(_active_slugs()):
         try:
             config = get_partner_config(slug)
+            mode = partner_mode(slug, default=registry.REALISTIC_MODES[slug])
         except PartnerConfigurationError as exc:
             messages.append(Error(str(exc), id="partners.E001", obj=slug))
             continue
-        if config.mode == ConnectionMode.API and not config.simulated:
-            for name in adapter_class(slug).required_settings:
+        if mode == ConnectionMode.API and not config.simulated:
+            for name in registry.adapter_class(slug).required_settings:
                 field = "base_url" if name == "api_base_url" else name
                 if not getattr(config, field):
                     messages.append(
@@ -59,7 +60,7 @@ def check_partner_settings(app_configs=None, **kwargs):
         messages.extend(_webhook_secret_errors(slug, config.webhook_secrets))
         if not config.webhook_secrets:
             # Only an api-mode partner sends webhooks; for the others it is a note.
-            level = Warning if config.mode == ConnectionMode.API else Info
+            level = Warning if mode == ConnectionMode.API else Info
             messages.append(
                 level(
                     f"{slug} has no webhook secret: its webhooks will all be refused.",

@@ -1,4 +1,5 @@
-"""Per-partner configuration, read from the environment in one place.
+"""Per-partner configuration, read from the environment in one place. It knows no list
+of partners (that is partners.registry): everything here takes the slug.
 
 Every partner setting is `<SLUG>_<NAME>` (HSI_API_KEY, CERTIPORT_TIMEOUT, ...). Reading
 through `partner_setting` means a missing value names the exact variable to set.
@@ -16,19 +17,6 @@ from django.conf import settings
 from partners.modes import ConnectionMode
 
 env = environ.Env()
-
-PARTNER_SLUGS = ("hsi", "certiport", "careersafe", "milady", "jri", "nrf", "nds")
-
-# What each partner can realistically do today (PARTNERS.md): none publishes an API.
-REALISTIC_MODES = {
-    "hsi": ConnectionMode.MANUAL,
-    "certiport": ConnectionMode.ROSTER,
-    "careersafe": ConnectionMode.ROSTER,
-    "milady": ConnectionMode.ROSTER,
-    "jri": ConnectionMode.MANUAL,
-    "nrf": ConnectionMode.ROSTER,
-    "nds": ConnectionMode.MANUAL,
-}
 
 _MISSING = object()
 
@@ -62,21 +50,29 @@ def partner_setting(slug: str, name: str, default: Any = _MISSING, cast: Any = s
         raise PartnerConfigurationError(slug, f"set the environment variable {key}") from exc
 
 
-def partner_mode(slug: str, default: str | None = None) -> str:
-    """The connection mode in force: `<SLUG>_MODE` if set; else `api` while the simulator
-    is on (so the demo runs end to end); else `default` or the partner's realistic mode."""
+def configured_mode(slug: str) -> str:
+    """`<SLUG>_MODE`, or "" when it is not set; raises naming the variable when it is set
+    to something that is not a mode."""
     configured = partner_setting(slug, "mode", default="").strip().lower()
+    if configured and configured not in ConnectionMode.values:
+        raise PartnerConfigurationError(
+            slug,
+            f"{setting_name(slug, 'mode')}={configured!r} is not one of "
+            f"{', '.join(ConnectionMode.values)}",
+        )
+    return configured
+
+
+def partner_mode(slug: str, default: str) -> str:
+    """The connection mode in force: `<SLUG>_MODE` if set; else `api` while the simulator
+    is on (so the demo runs end to end); else `default`, the partner's own mode (its
+    row's `mode`, or its realistic mode in partners.registry)."""
+    configured = configured_mode(slug)
     if configured:
-        if configured not in ConnectionMode.values:
-            raise PartnerConfigurationError(
-                slug,
-                f"{setting_name(slug, 'mode')}={configured!r} is not one of "
-                f"{', '.join(ConnectionMode.values)}",
-            )
         return configured
     if settings.PARTNER_SIMULATOR:
         return ConnectionMode.API
-    return default or REALISTIC_MODES.get(slug, ConnectionMode.MANUAL)
+    return default
 
 
 def effective_mode(partner) -> str:
@@ -91,7 +87,6 @@ class PartnerConfig:
     """Everything an adapter needs to reach one partner, read from the environment."""
 
     slug: str
-    mode: str
     base_url: str
     api_key: str
     api_secret: str
@@ -151,9 +146,9 @@ def get_partner_config(slug: str) -> PartnerConfig:
         if simulated
         else partner_setting(slug, "api_base_url", default="").strip()
     )
+    configured_mode(slug)  # a wrong <SLUG>_MODE leaves the partner unusable until fixed
     return PartnerConfig(
         slug=slug,
-        mode=partner_mode(slug),
         base_url=base_url,
         api_key=value("api_key", simulator_credential(slug, "api_key")),
         api_secret=value("api_secret", simulator_credential(slug, "api_secret")),

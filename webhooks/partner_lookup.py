@@ -5,7 +5,9 @@ Every delivery needs both, and they were the receiver's largest costs after the 
 a query for the partner, and the adapter reading its configuration from the environment.
 They change only when staff edit a partner or a deployment changes the environment
 (which restarts the processes). A partner saved in this process applies at once
-(signals clear the memory); other processes see it within MEMORY_SECONDS.
+(signals clear the memory); other processes see it within MEMORY_SECONDS. The adapter
+comes from partners.registry at call time, and a partner registered or unregistered at run
+time (tests) clears the memory too.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 
 from partners.base import PartnerAdapter
 from partners.models import Partner
-from partners.registry import get_adapter
+from partners.registry import get_adapter, registry_changed
 
 MEMORY_SECONDS = 30.0
 SLUG_CHARS = 64
@@ -47,6 +49,9 @@ def adapter_for(partner: Partner) -> PartnerAdapter:
 
 
 def forget_partners(**kwargs) -> None:
-    """Receiver for Partner post_save / post_delete; also for tests."""
+    """Receiver for Partner post_save / post_delete and registry_changed; also for tests."""
     _partners.clear()
     _adapters.clear()
+
+
+registry_changed.connect(forget_partners, dispatch_uid="webhooks.partner_registry_changed")

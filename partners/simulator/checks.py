@@ -10,7 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
-from partners.config import PARTNER_SLUGS, SIMULATOR_IGNORED_SETTINGS, partner_setting, setting_name
+from partners.config import SIMULATOR_IGNORED_SETTINGS, partner_setting, setting_name
+from partners.registry import PARTNER_SLUGS
 
 
 @register(Tags.security, deploy=True)

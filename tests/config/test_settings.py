@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from config.celery import app as celery_app
 from config.mailers import mailers_from_url
-from partners.config import PARTNER_SLUGS
+from partners.registry import PARTNER_SLUGS
 
 ROOT = Path(__file__).resolve().parents[2]
 PER_PARTNER = (

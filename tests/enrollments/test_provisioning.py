@@ -12,6 +12,7 @@ from enrollments.services import enrollment_create, enrollment_provision, enroll
 from monitoring.models import PartnerRequestLog
 from partners.breakers import breaker_for
 from partners.models import PartnerCourse
+from partners.registry import PARTNER_SLUGS
 from partners.simulator.faults import clear_faults, set_faults
 from partners.simulator.models import SimAccount, SimEnrollment
 from tests.factories import make_student
@@ -150,7 +151,7 @@ def test_roster_and_manual_partners_are_not_called(live_simulator, monkeypatch, 
     assert not StudentEmail.objects.exists()
 
 
-@pytest.mark.parametrize("slug", ["hsi", "certiport", "careersafe", "milady", "jri", "nrf", "nds"])
+@pytest.mark.parametrize("slug", PARTNER_SLUGS)
 def test_every_partner_provisions_against_the_simulator(live_simulator, slug):
     target = PartnerCourse.objects.filter(partner__slug=slug).first()
     if target.needs_voucher:

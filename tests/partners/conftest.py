@@ -4,8 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from partners.breakers import reset_breakers
-from partners.config import PARTNER_SLUGS
-from partners.registry import clear_adapters, get_adapter
+from partners.registry import PARTNER_SLUGS, clear_adapters, get_adapter
 from partners.results import StudentInfo
 
 STUDENT = StudentInfo(

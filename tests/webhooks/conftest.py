@@ -13,9 +13,9 @@ from django.core.cache import cache
 from django.test import Client
 
 from enrollments.models import Enrollment, EnrollmentStatus
-from partners.config import PARTNER_SLUGS, get_partner_config
+from partners.config import get_partner_config
 from partners.models import PartnerCourse
-from partners.registry import clear_adapters
+from partners.registry import PARTNER_SLUGS, clear_adapters
 from partners.webhook_signing import signed_headers
 from tests.factories import make_enrollment
 from webhooks import publishing

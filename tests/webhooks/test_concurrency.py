@@ -10,8 +10,7 @@ from django.db import connection
 from django.test import Client
 
 from enrollments.models import EnrollmentEvent
-from partners.config import PARTNER_SLUGS
-from partners.registry import clear_adapters
+from partners.registry import PARTNER_SLUGS, clear_adapters
 from partners.webhook_signing import signed_headers
 from tests.webhooks.conftest import enrollment_for, event_body, secret_of, url
 from webhooks.models import DeliveryVerdict, EventStatus, WebhookDelivery, WebhookEvent

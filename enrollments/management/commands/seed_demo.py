@@ -27,6 +27,8 @@ from enrollments.models import (
     VoucherStatus,
 )
 from partners.models import Partner, PartnerCourse
+from partners.modes import ConnectionMode
+from partners.registry import REALISTIC_MODES
 
 STUDENTS = [
     ("DEMO-1001", "Aaliyah", "Brooks", "aaliyah.brooks@example.org", "317-555-0101"),
@@ -242,8 +244,9 @@ class Command(BaseCommand):
                 enrollment=enrollment,
                 number=f"{partner.slug.upper()}-{student.external_ref[-4:]}-{course.pk:03d}",
                 issued_at=enrollment.completed_at,
+                # As it would be recorded: by staff for a manual partner, else imported.
                 source=CertificateSource.MANUAL
-                if partner.slug in ("jri", "hsi")
+                if REALISTIC_MODES[partner.slug] == ConnectionMode.MANUAL
                 else CertificateSource.IMPORT,
                 verification_url="",
             )

@@ -1,17 +1,18 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from partners.catalogue import COURSES, PARTNERS
+from partners.catalogue import COURSES, partner_rows
 from partners.models import Partner, PartnerCourse
 
 
 def load_catalogue() -> tuple[int, int]:
-    """Create the shipped partners and courses that are missing. Idempotent: existing rows
-    keep whatever staff changed (mode, prices, active flags)."""
+    """Create the registered partners (partners.registry, read now) and the shipped courses
+    that are missing. Idempotent: existing rows keep whatever staff changed (mode, prices,
+    active flags)."""
     created_partners = created_courses = 0
     with transaction.atomic():
         partners = {}
-        for row in PARTNERS:
+        for row in partner_rows():
             partner, created = Partner.objects.get_or_create(slug=row["slug"], defaults=row)
             partners[partner.slug] = partner
             created_partners += created
@@ -34,7 +35,7 @@ def load_catalogue() -> tuple[int, int]:
 
 
 class Command(BaseCommand):
-    help = "Load the seven partners and their course catalogue (idempotent)."
+    help = "Load the registered partners and their course catalogue (idempotent)."
 
     def handle(self, *args, **options):
         partners, courses = load_catalogue()

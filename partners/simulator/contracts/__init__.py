@@ -1,18 +1,11 @@
-"""The simulated contracts, one per partner, listed explicitly like the adapters."""
+"""The simulated contracts: each partner's entry in partners.registry names its own."""
 
 from django.utils.module_loading import import_string
 
-CONTRACTS: dict[str, str] = {
-    "hsi": "partners.simulator.contracts.hsi.HsiContract",
-    "certiport": "partners.simulator.contracts.certiport.CertiportContract",
-    "careersafe": "partners.simulator.contracts.careersafe.CareerSafeContract",
-    "milady": "partners.simulator.contracts.milady.MiladyContract",
-    "jri": "partners.simulator.contracts.jri.JriContract",
-    "nrf": "partners.simulator.contracts.nrf.NrfContract",
-    "nds": "partners.simulator.contracts.nds.NdsContract",
-}
+from partners.registry import CONTRACTS
 
 
 def contract_for(slug: str):
+    """The contract simulating `slug` (read from the registry at each call), or None."""
     path = CONTRACTS.get(slug)
     return import_string(path)() if path else None

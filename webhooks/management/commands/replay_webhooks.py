@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from partners.config import PARTNER_SLUGS
+from partners.registry import PARTNER_SLUGS
 from webhooks.models import EventStatus
 from webhooks.replay import describe, events_matching, events_reprocess
 

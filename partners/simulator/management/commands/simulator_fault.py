@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from partners.config import PARTNER_SLUGS
+from partners.registry import PARTNER_SLUGS
 from partners.simulator.faults import clear_faults, set_faults
 
 
