@@ -1,10 +1,12 @@
+from django import forms
 from django.contrib import admin
 from django.db.models import Count
 from django.template.loader import render_to_string
+from django.urls import path
 from django.utils.html import format_html
 
 from config.admin import RecordAdmin
-from enrollments import admin_actions
+from enrollments import admin_actions, admin_outcomes
 from enrollments.models import (
     ApiIdempotencyKey,
     Certificate,
@@ -17,13 +19,44 @@ from enrollments.models import (
     Voucher,
 )
 from enrollments.selectors import enrollment_timeline
+from enrollments.services import EnrollmentError, enrollment_create
+
+# What partners report, or what their answers set: written only by the one write path
+# (enrollment_apply_event, provisioning), so every form shows them read-only.
+PARTNER_DERIVED = {
+    Enrollment: [
+        "status",
+        "progress_percent",
+        "score",
+        "passed",
+        "external_enrollment_id",
+        "launch_url",
+    ],
+    Certificate: [
+        "enrollment",
+        "number",
+        "issued_at",
+        "expires_at",
+        "url",
+        "verification_url",
+        "source",
+        "verified_at",
+    ],
+    PartnerAccount: ["student", "partner", "external_id", "username", "login_url"],
+}
 
 
 class PartnerAccountInline(admin.TabularInline):
+    """The student's accounts with partners, as provisioning found or made them."""
+
     model = PartnerAccount
     extra = 0
     fields = ["partner", "external_id", "username", "login_url"]
-    autocomplete_fields = ["partner"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Student)
@@ -62,8 +95,10 @@ class PartnerAccountAdmin(admin.ModelAdmin):
         "student__last_name",
         "student__email",
     ]
-    autocomplete_fields = ["student", "partner"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = [*PARTNER_DERIVED[PartnerAccount], "created_at", "updated_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # made by provisioning, with the partner's own ids
 
 
 @admin.register(Cohort)
@@ -86,6 +121,9 @@ class CohortAdmin(admin_actions.EnrolPermissionMixin, admin.ModelAdmin):
 
 
 class CertificateInline(admin.StackedInline):
+    """The certificate as it was recorded ("Record outcome" adds one); only the evidence
+    file can be added or replaced here."""
+
     model = Certificate
     extra = 0
     fields = [
@@ -98,6 +136,41 @@ class CertificateInline(admin.StackedInline):
         "source",
         "verified_at",
     ]
+    readonly_fields = [f for f in fields if f != "file"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class EnrollmentAddForm(forms.ModelForm):
+    """Adding an enrollment in the admin is enrollment_create, as everywhere: one open
+    enrollment per student and course, a voucher taken, provisioning queued. It runs as
+    the form is validated (the admin wraps the whole request in one transaction), so a
+    refusal (already enrolled, no voucher left) is a form error and nothing is kept."""
+
+    class Meta:
+        model = Enrollment
+        fields = ["student", "course", "cohort", "funding_source", "promo_code"]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            self.instance = enrollment_create(
+                student=data["student"],
+                course=data["course"],
+                funding_source=data["funding_source"],
+                cohort=data.get("cohort"),
+                promo_code=data.get("promo_code") or "",
+            )
+        except EnrollmentError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return data
+
+    def _post_clean(self):
+        pass  # the service validated and saved the instance
 
 
 @admin.register(Enrollment)
@@ -159,7 +232,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
             },
         ),
         (
-            "Timeline",
+            "Dates",
             {
                 "fields": [
                     "requested_at",
@@ -176,15 +249,50 @@ class EnrollmentAdmin(admin.ModelAdmin):
             "Partner calls",
             {"fields": ["attempts", "next_attempt_at", "last_error", "partner_data"]},
         ),
-        ("Timeline", {"fields": ["timeline"]}),
+        ("History", {"fields": ["timeline"]}),
     ]
+    add_fieldsets = [(None, {"fields": EnrollmentAddForm.Meta.fields})]
     inlines = [CertificateInline]
     actions = [
         admin_actions.retry_provisioning,
         admin_actions.sync_now,
         admin_actions.cancel,
         admin_actions.open_launch_url,
+        admin_outcomes.record_outcome,
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        return self.fieldsets if obj is not None else self.add_fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # An enrollment stays with its student and course; what the partner says about
+        # it changes only through the write path ("Record outcome" for staff).
+        return ["student", "course", *PARTNER_DERIVED[Enrollment], *self.readonly_fields]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = EnrollmentAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        # Added: enrollment_create saved it while the form was validated.
+
+    def get_urls(self):
+        outcome = self.admin_site.admin_view(
+            lambda request, object_id: admin_outcomes.record_outcome_view(self, request, object_id)
+        )
+        return [
+            path("<path:object_id>/outcome/", outcome, name="enrollments_enrollment_outcome"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["can_record_outcome"] = obj is not None and self.has_change_permission(request, obj)
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     @admin.display(description="events applied, partner calls and e-mails, oldest first")
     def timeline(self, obj: Enrollment) -> str:
@@ -230,8 +338,12 @@ class CertificateAdmin(admin.ModelAdmin):
         "enrollment__student__external_ref",
         "enrollment__student__last_name",
     ]
-    autocomplete_fields = ["enrollment"]
-    readonly_fields = ["created_at"]
+    # Certificates come from partners and from "Record outcome" on the enrollment; here
+    # only the evidence file can be changed.
+    readonly_fields = [*PARTNER_DERIVED[Certificate], "partner_data", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
     @admin.display(description="student", ordering="enrollment__student__last_name")
     def student(self, obj: Certificate):
