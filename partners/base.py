@@ -1,29 +1,48 @@
-"""The adapter base: what every partner package implements, and the flow they share.
+"""The adapter base: it owns every call's flow; a partner package declares the rest.
 
-A partner package (`partners/<slug>/`) fills in paths, headers and field names; the base
-owns the client, the settings, webhook verification and the spec-v1 webhook parser.
-Unsupported operations raise `UnsupportedOperation`; they never silently do nothing.
+A partner package (`partners/<slug>/`) declares its partner's paths and field names
+(partners/contract.py) and its auth headers; the base sends each call through the client
+(idempotent creates carry the caller's Idempotency-Key), checks the answer, reads the
+declared fields into the typed results of partners/results.py (keeping the answer in
+`raw`), maps the partner's statuses, reads a 404 on a certificate as "not issued yet",
+and verifies and parses spec-v1 webhooks. An adapter overrides a step only where its
+partner differs, with a comment saying why. Unsupported operations raise
+`UnsupportedOperation`; they never silently do nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from partners import webhook_signing
 from partners.client import PartnerClient, PartnerResponse
 from partners.config import PartnerConfig
-from partners.errors import PartnerInvalidResponseError, UnsupportedOperation
+from partners.contract import (
+    AccountFields,
+    CertificateFields,
+    EnrollmentFields,
+    LaunchFields,
+    Paths,
+    ProgressFields,
+    ProgressState,
+    clamp_percent,
+    lookup,
+    parse_when,
+    to_decimal,
+)
+from partners.errors import PartnerInvalidResponseError, PartnerNotFoundError, UnsupportedOperation
 from partners.events import EventSource, EventType, PartnerEvent
 from partners.results import (
     AccountResult,
     CertificateResult,
+    EnrollmentRequest,
     EnrollmentResult,
+    EnrollmentState,
     GroupEnrollmentItem,
     LaunchResult,
     ProgressResult,
@@ -39,12 +58,17 @@ class PartnerAdapter:
     # Settings (`<SLUG>_<NAME>`) an `api`-mode partner cannot work without.
     required_settings: ClassVar[tuple[str, ...]] = ("api_base_url", "api_key", "organization_id")
 
-    # Capabilities: callers check these before calling the matching extra.
+    # What the partner package declares (partners/contract.py).
+    paths: ClassVar[Paths]
+    account_fields: ClassVar[AccountFields]
+    enrollment_fields: ClassVar[EnrollmentFields]
+    progress_fields: ClassVar[ProgressFields]
+    certificate_fields: ClassVar[CertificateFields]
+    launch_fields: ClassVar[LaunchFields]
+
+    # Capability: enrollments/services/cohorts.py enrols a cohort in one `enroll_group`
+    # call when the partner has it.
     supports_group_enrollment: ClassVar[bool] = False
-    supports_vouchers: ClassVar[bool] = False
-    supports_promo_codes: ClassVar[bool] = False
-    supports_certificate_verification: ClassVar[bool] = False
-    returns_temporary_password: ClassVar[bool] = False
 
     def __init__(self, config: PartnerConfig, *, client: PartnerClient | None = None):
         self.config = config
@@ -58,38 +82,156 @@ class PartnerAdapter:
             missing_settings=config.missing_settings(self.required_settings),
         )
 
-    # -- what each partner fills in --------------------------------------------------------
-
     def auth_headers(self) -> dict[str, str]:
         raise NotImplementedError
 
-    def create_account(self, *, student: StudentInfo, idempotency_key: str) -> AccountResult:
-        """Create the student's account at the partner."""
-        raise NotImplementedError
+    # -- the calls every partner has ------------------------------------------------------
 
-    def enroll(
-        self,
-        *,
-        account_id: str,
-        course_code: str,
-        reference: str,
-        idempotency_key: str,
-        options: Mapping[str, Any] | None = None,
-    ) -> EnrollmentResult:
-        """Enrol an existing partner account in a course. `reference` is our enrollment
-        id; `options` carries partner extras (voucher code, promo code, group code)."""
-        raise NotImplementedError
+    def create_account(self, *, student: StudentInfo, idempotency_key: str) -> AccountResult:
+        """Create (or find, by e-mail) the student's account at the partner. A new
+        account's temporary password is returned in `temporary_password` only, for the
+        caller to hand on once."""
+        f = self.account_fields
+        response = self.client.post(
+            self.paths.create_account,
+            operation="create_account",
+            idempotency_key=idempotency_key,
+            json={
+                f.first_name: student.first_name,
+                f.last_name: student.last_name,
+                f.email: student.email,
+                f.external_ref: student.external_ref,
+            },
+        )
+        body = self.answer(response, f.id)
+        # Taken out of the body before it becomes `raw`, which callers store.
+        password = body.pop(f.temporary_password, None) if f.temporary_password else None
+        return AccountResult(
+            external_id=str(body[f.id]),
+            username=str(lookup(body, f.username) or ""),
+            login_url=str(lookup(body, f.login_url) or ""),
+            temporary_password=str(password) if password else None,
+            raw=body,
+        )
+
+    def enroll(self, *, request: EnrollmentRequest) -> EnrollmentResult:
+        """Enrol an existing partner account in a course, sent with the request's
+        idempotency key so a retry never makes a second enrolment."""
+        response = self.client.post(
+            self.paths.enroll,
+            operation="enroll",
+            idempotency_key=request.idempotency_key,
+            json=self.enrollment_payload(request),
+        )
+        return self.enrollment_result(self.answer(response, self.enrollment_fields.id))
 
     def get_progress(self, *, external_enrollment_id: str) -> ProgressResult:
-        raise NotImplementedError
+        return self.read_progress(
+            self.progress_answer(external_enrollment_id, self.progress_fields.status)
+        )
 
     def get_certificate(self, *, external_enrollment_id: str) -> CertificateResult | None:
         """The certificate, or None when the partner has not issued one yet."""
-        raise NotImplementedError
+        f = self.certificate_fields
+        path = self.paths.certificate.format(id=external_enrollment_id)
+        if f.status:
+            response = self.client.get(path, operation="get_certificate")
+            if self.answer(response, f.status)[f.status] != f.issued:
+                return None
+        else:
+            try:
+                response = self.client.get(path, operation="get_certificate")
+            except PartnerNotFoundError:
+                return None  # not issued yet
+        body = self.answer(response, f.number, f.issued_at)
+        return CertificateResult(
+            number=str(body[f.number]),
+            issued_at=self.required_date(response, body, f.issued_at),
+            expires_at=parse_when(lookup(body, f.expires_at)),
+            url=str(lookup(body, f.url) or ""),
+            verification_url=str(lookup(body, f.verification_url) or ""),
+            raw=body,
+        )
 
     def sso_launch_url(self, *, account_id: str, external_enrollment_id: str = "") -> LaunchResult:
         """A time-limited URL that signs the student in and opens the course."""
-        raise NotImplementedError
+        f = self.launch_fields
+        response = self.client.post(
+            self.paths.sso_launch,
+            operation="sso_launch_url",
+            json={f.account_id: account_id, f.enrollment_id: external_enrollment_id},
+        )
+        body = self.answer(response, f.url)
+        if f.token:
+            body.pop(f.token, None)
+        return self.launch_result(
+            body,
+            f.url,
+            expires_at=lookup(body, f.expires_at),
+            expires_in=lookup(body, f.expires_in),
+        )
+
+    # -- the steps an adapter may override ------------------------------------------------
+
+    def answer(self, response: PartnerResponse, *required: str) -> dict[str, Any]:
+        """The object the partner answered, with `required` keys present (see `data`);
+        a partner that wraps its answers overrides this to unwrap them."""
+        return self.data(response, *required)
+
+    def enrollment_payload(self, request: EnrollmentRequest) -> dict[str, Any]:
+        """The enrolment body: the request in the partner's field names."""
+        f = self.enrollment_fields
+        payload: dict[str, Any] = {
+            f.account_id: request.account_id,
+            f.course_code: request.course_code,
+            f.reference: request.reference,
+        }
+        for extra, partner_name in f.extras.items():
+            value = str(getattr(request, extra) or "").strip()
+            if value:
+                payload[partner_name] = value
+        return payload
+
+    def enrollment_result(self, body: Mapping[str, Any]) -> EnrollmentResult:
+        f = self.enrollment_fields
+        return EnrollmentResult(
+            external_id=str(body[f.id]),
+            status=(
+                EnrollmentState.ACTIVE
+                if lookup(body, f.status) in f.active
+                else EnrollmentState.SUBMITTED
+            ),
+            launch_url=str(lookup(body, f.launch_url) or ""),
+            raw=dict(body),
+        )
+
+    def progress_answer(self, external_enrollment_id: str, *required: str) -> dict[str, Any]:
+        response = self.client.get(
+            self.paths.progress.format(id=external_enrollment_id), operation="get_progress"
+        )
+        return self.answer(response, *required)
+
+    def read_progress(self, body: Mapping[str, Any]) -> ProgressResult:
+        """The partner's progress answer, read through `progress_fields`: completion is
+        the partner's completed status, never inferred from its percentage."""
+        f = self.progress_fields
+        state = f.states.get(str(lookup(body, f.status)), ProgressState.UNKNOWN)
+        completed = state is ProgressState.COMPLETED
+        percent = clamp_percent(lookup(body, f.percent)) or 0
+        passed = lookup(body, f.passed)
+        if f.passed_values:
+            passed = f.passed_values.get(passed) if isinstance(passed, str) else None
+        return ProgressResult(
+            progress_percent=(
+                100 if completed else min(percent, 99) if f.unfinished_below_100 else percent
+            ),
+            completed=completed,
+            started=completed or state is ProgressState.STARTED or percent > 0,
+            score=to_decimal(lookup(body, f.score)),
+            passed=passed if isinstance(passed, bool) else None,
+            completed_at=parse_when(lookup(body, f.completed_at)) if completed else None,
+            raw=dict(body),
+        )
 
     # -- extras (override where the partner has them) -------------------------------------
 
@@ -104,9 +246,24 @@ class PartnerAdapter:
         raise UnsupportedOperation(f"{self.name} does not issue vouchers", partner=self.slug)
 
     def verify_certificate(self, *, number: str) -> VerificationResult:
-        raise UnsupportedOperation(
-            f"{self.name} has no certificate verification", partner=self.slug
-        )
+        """Ask the partner whether a certificate number is genuine (`paths.verify_certificate`
+        and `read_verification` declare how). An unknown number is an answer (not valid),
+        not an error."""
+        if not self.paths.verify_certificate:
+            raise UnsupportedOperation(
+                f"{self.name} has no certificate verification", partner=self.slug
+            )
+        try:
+            response = self.client.get(
+                self.paths.verify_certificate.format(number=quote(number, safe="")),
+                operation="verify_certificate",
+            )
+        except PartnerNotFoundError as exc:
+            return VerificationResult(valid=False, status="not_found", raw={"error": exc.excerpt})
+        return self.read_verification(self.answer(response, "status"))
+
+    def read_verification(self, body: dict[str, Any]) -> VerificationResult:
+        raise NotImplementedError
 
     # -- webhooks (spec v1 by default) ---------------------------------------------------
 
@@ -224,42 +381,3 @@ class PartnerAdapter:
         if when is None:
             when = timezone.now() + timedelta(seconds=int(expires_in or 300))
         return LaunchResult(url=str(body[url_key]), expires_at=when, raw=dict(body))
-
-
-def parse_when(value: Any) -> datetime | None:
-    """ISO 8601 date-time or date (as midnight UTC); naive times are taken as UTC. None
-    for anything else, a well-formed but impossible date (2026-02-30) included."""
-    if not value:
-        return None
-    if isinstance(value, datetime):
-        return value if timezone.is_aware(value) else timezone.make_aware(value, timezone.UTC)
-    text = str(value)
-    try:
-        when = parse_datetime(text)
-        if when is None:
-            day = parse_date(text)
-            if day is None:
-                return None
-            when = datetime(day.year, day.month, day.day)
-    except ValueError:
-        return None
-    return when if timezone.is_aware(when) else timezone.make_aware(when, timezone.UTC)
-
-
-def to_decimal(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
-def clamp_percent(value: Any) -> int | None:
-    """A percentage from a partner, as an int within 0-100 (None when absent or junk)."""
-    if value is None or value == "":
-        return None
-    try:
-        return max(0, min(100, round(float(value))))
-    except (TypeError, ValueError, OverflowError):  # junk, NaN, infinity
-        return None

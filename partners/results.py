@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 
@@ -28,10 +29,32 @@ class AccountResult:
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
+class EnrollmentState(StrEnum):
+    """Where an enrolment stands at the partner once it has answered: live there
+    (ACTIVE), or handed over and not yet confirmed (SUBMITTED)."""
+
+    SUBMITTED = "submitted"
+    ACTIVE = "active"
+
+
+@dataclass(frozen=True)
+class EnrollmentRequest:
+    """One enrolment to make at a partner, in our words; each adapter maps it to its
+    partner's field names (EnrollmentFields, or its own `enroll` where it differs)."""
+
+    account_id: str  # the partner's id for the student's account
+    course_code: str  # the partner's course code
+    reference: str  # our enrollment id
+    idempotency_key: str
+    voucher_code: str = ""  # a voucher from our stock that pays for it
+    group_code: str = ""  # the cohort's partner-side group (group code, exam group)
+    promo_code: str = ""
+
+
 @dataclass(frozen=True)
 class EnrollmentResult:
     external_id: str
-    status: str = "submitted"  # our status: submitted or active
+    status: EnrollmentState = EnrollmentState.SUBMITTED
     launch_url: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 

@@ -4,6 +4,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from partners.breakers import reset_breakers
+from partners.registry import clear_adapters
+
 
 def require_service(reason: str) -> None:
     """Skip a test whose service is missing, or fail it when CI demands the service."""
@@ -35,6 +38,20 @@ def redis_url() -> str:
 @pytest.fixture
 def catalogue(db):
     call_command("load_catalogue", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+@pytest.fixture
+def live_simulator(live_server, settings, transactional_db):
+    """The catalogue, and partners served by the simulator over real HTTP on a live test
+    server; adapters point at it and tasks run in-process."""
+    call_command("load_catalogue", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    settings.PARTNER_SIMULATOR = True
+    settings.SITE_URL = live_server.url
+    clear_adapters()
+    reset_breakers()
+    yield live_server
+    clear_adapters()
+    reset_breakers()
 
 
 @pytest.fixture

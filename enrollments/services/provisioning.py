@@ -30,7 +30,7 @@ from partners.errors import (
 )
 from partners.modes import ConnectionMode
 from partners.registry import get_adapter
-from partners.results import EnrollmentResult, StudentInfo
+from partners.results import EnrollmentRequest, EnrollmentResult, EnrollmentState, StudentInfo
 
 logger = logging.getLogger(__name__)
 
@@ -95,11 +95,7 @@ def enrollment_provision(*, enrollment_id: int, force: bool = False) -> Enrollme
             adapter = get_adapter(partner.slug)
             account, temporary_password = ensure_partner_account(adapter, enrollment)
             result = adapter.enroll(
-                account_id=account.external_id,
-                course_code=enrollment.course.code,
-                reference=str(enrollment.pk),
-                idempotency_key=f"partnerhub-enrollment-{enrollment.pk}",
-                options=_enroll_options(enrollment),
+                request=partner_enrollment_request(enrollment, account_id=account.external_id)
             )
         except PartnerCircuitOpenError as exc:
             _defer(
@@ -144,7 +140,9 @@ def record_partner_enrollment(
         before = locked.status
         locked.external_enrollment_id = result.external_id
         locked.status = (
-            EnrollmentStatus.ACTIVE if result.status == "active" else EnrollmentStatus.SUBMITTED
+            EnrollmentStatus.ACTIVE
+            if result.status == EnrollmentState.ACTIVE
+            else EnrollmentStatus.SUBMITTED
         )
         locked.submitted_at = timezone.now()
         locked.launch_url = result.launch_url or locked.launch_url
@@ -188,22 +186,26 @@ def ensure_partner_account(adapter, enrollment: Enrollment) -> tuple[PartnerAcco
     return account, result.temporary_password
 
 
-def _enroll_options(enrollment: Enrollment) -> dict:
-    options: dict = {}
+def partner_enrollment_request(enrollment: Enrollment, *, account_id: str) -> EnrollmentRequest:
+    """What to ask the partner for this enrollment, in our words: the partner account, the
+    course, our id (and the idempotency key derived from it), and the extras the
+    enrollment carries (a voucher from our stock, its cohort's group code, a promo code).
+    Each adapter maps it to its partner's field names."""
     voucher = (
         Voucher.objects.filter(enrollment=enrollment, status=VoucherStatus.ASSIGNED)
         .exclude(code="")
         .first()
     )
-    if voucher:
-        options["voucher_code"] = voucher.code
     cohort = enrollment.cohort
-    if cohort and cohort.group_code:
-        options["group_code"] = cohort.group_code
-        options["exam_group"] = cohort.group_code
-    if enrollment.promo_code:
-        options["promo_code"] = enrollment.promo_code
-    return options
+    return EnrollmentRequest(
+        account_id=account_id,
+        course_code=enrollment.course.code,
+        reference=str(enrollment.pk),
+        idempotency_key=f"partnerhub-enrollment-{enrollment.pk}",
+        voucher_code=voucher.code if voucher else "",
+        group_code=cohort.group_code if cohort else "",
+        promo_code=enrollment.promo_code or "",
+    )
 
 
 def hand_over_password(enrollment: Enrollment, temporary_password: str | None) -> None:

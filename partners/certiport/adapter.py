@@ -8,21 +8,14 @@ practice-test ratio until the exam is passed (score out of 1000, pass at 700), t
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from partners.base import PartnerAdapter, clamp_percent, parse_when, to_decimal
+from partners.base import PartnerAdapter
 from partners.certiport import constants as c
-from partners.errors import PartnerNotFoundError
-from partners.results import (
-    AccountResult,
-    CertificateResult,
-    EnrollmentResult,
-    LaunchResult,
-    ProgressResult,
-    StudentInfo,
-    VoucherResult,
-)
+from partners.contract import clamp_percent, parse_when, to_decimal
+from partners.results import EnrollmentRequest, EnrollmentResult, ProgressResult, VoucherResult
 
 
 def exam_passed(exam: Mapping[str, Any], status: str = "") -> bool | None:
@@ -53,39 +46,42 @@ def practice_percent(practice: Mapping[str, Any]) -> int:
     return clamp_percent(completed * 100 / total) or 0
 
 
+def exam_progress(body: Mapping[str, Any]) -> ProgressResult:
+    """100 once the exam is passed; before that, the practice-test ratio (at most 99,
+    because everything downstream reads 100 % as done). Certiport has no progress status
+    of its own: the exam result decides."""
+    practice = body["practiceTests"] if isinstance(body.get("practiceTests"), Mapping) else {}
+    exam = body.get("exam") if isinstance(body.get("exam"), Mapping) else {}
+    passed = exam_passed(exam, str(body.get("status") or ""))
+    completed = passed is True
+    ratio = practice_percent(practice)
+    return ProgressResult(
+        progress_percent=100 if completed else min(ratio, 99),
+        completed=completed,
+        started=completed or ratio > 0 or bool(exam.get("takenOn")),
+        score=to_decimal(exam.get("score")),
+        passed=passed,
+        completed_at=parse_when(exam.get("takenOn")) if completed else None,
+        raw=dict(body),
+    )
+
+
 class CertiportAdapter(PartnerAdapter):
     slug = c.SLUG
     name = c.NAME
     # Bearer key + organisation: Certiport's assumed contract has no API secret.
     required_settings = ("api_base_url", "api_key", "organization_id")
-    supports_vouchers = True
+    paths = c.PATHS
+    account_fields = c.ACCOUNT_FIELDS
+    enrollment_fields = c.ENROLLMENT_FIELDS
+    certificate_fields = c.CERTIFICATE_FIELDS
+    launch_fields = c.LAUNCH_FIELDS
 
     def auth_headers(self) -> dict[str, str]:
         return {
             "Authorization": f"Bearer {self.config.api_key}",
             "X-Organization-Id": self.config.organization_id,
         }
-
-    def create_account(self, *, student: StudentInfo, idempotency_key: str) -> AccountResult:
-        """Create (or find, by e-mail) the candidate's Certiport user."""
-        response = self.client.post(
-            c.CREATE_USER,
-            operation="create_account",
-            idempotency_key=idempotency_key,
-            json={
-                "givenName": student.first_name,
-                "familyName": student.last_name,
-                "email": student.email,
-                "candidateReference": student.external_ref,
-            },
-        )
-        body = self.data(response, "userId")
-        return AccountResult(
-            external_id=str(body["userId"]),
-            username=str(body.get("username") or ""),
-            login_url=str(body.get("portalUrl") or ""),
-            raw=body,
-        )
 
     def webhook_progress(self, data: Mapping[str, Any]) -> int | None:
         """Spec v1's progress_percent, except that 100 % belongs to a passed exam only: a
@@ -113,100 +109,20 @@ class CertiportAdapter(PartnerAdapter):
             raw=body,
         )
 
-    def enroll(
-        self,
-        *,
-        account_id: str,
-        course_code: str,
-        reference: str,
-        idempotency_key: str,
-        options: Mapping[str, Any] | None = None,
-    ) -> EnrollmentResult:
-        """Register the candidate for the exam, paying with `options["voucher_code"]` when
-        given (a voucher from our stock) or else with a voucher generated now.
-        `options["exam_group"]` puts the registration in a Compass exam group (a cohort)."""
-        options = options or {}
-        voucher_code = str(options.get("voucher_code") or "")
-        if not voucher_code:
-            voucher_code = self.generate_voucher(
-                course_code=course_code,
-                account_id=account_id,
-                idempotency_key=idempotency_key + c.VOUCHER_KEY_SUFFIX,
-            ).code
-        payload: dict[str, Any] = {
-            "userId": account_id,
-            "examCode": course_code,
-            "voucherCode": voucher_code,
-            "externalReference": reference,
-        }
-        if options.get("exam_group"):
-            payload["examGroup"] = str(options["exam_group"])
-        response = self.client.post(
-            c.ENROLL, operation="enroll", idempotency_key=idempotency_key, json=payload
-        )
-        body = self.data(response, "enrollmentId")
-        return EnrollmentResult(
-            external_id=str(body["enrollmentId"]),
-            status="active" if body.get("status") in c.ACTIVE_STATUSES else "submitted",
-            # Certiport gives no launch URL at registration: practice tests and the exam
-            # are reached through an SSO token (sso_launch_url).
-            launch_url=str(body.get("launchUrl") or ""),
-            raw=body,
-        )
+    def enroll(self, *, request: EnrollmentRequest) -> EnrollmentResult:
+        """Register the candidate for the exam, paying with `request.voucher_code` when
+        given (a voucher from our stock) or else with a voucher generated now: Certiport
+        registers no one without a voucher. `request.group_code` puts the registration in
+        a Compass exam group (a cohort)."""
+        if not request.voucher_code:
+            voucher = self.generate_voucher(
+                course_code=request.course_code,
+                account_id=request.account_id,
+                idempotency_key=request.idempotency_key + c.VOUCHER_KEY_SUFFIX,
+            )
+            request = replace(request, voucher_code=voucher.code)
+        return super().enroll(request=request)
 
     def get_progress(self, *, external_enrollment_id: str) -> ProgressResult:
-        """100 once the exam is passed; before that, the practice-test ratio (at most 99,
-        because everything downstream reads 100 % as done)."""
-        response = self.client.get(
-            c.STATUS.format(id=external_enrollment_id), operation="get_progress"
-        )
-        body = self.data(response, "practiceTests")
-        practice = body["practiceTests"] if isinstance(body["practiceTests"], Mapping) else {}
-        exam = body.get("exam") if isinstance(body.get("exam"), Mapping) else {}
-        status = str(body.get("status") or "")
-        passed = exam_passed(exam, status)
-        completed = passed is True
-        ratio = practice_percent(practice)
-        return ProgressResult(
-            progress_percent=100 if completed else min(ratio, 99),
-            completed=completed,
-            started=completed or ratio > 0 or bool(exam.get("takenOn")),
-            score=to_decimal(exam.get("score")),
-            passed=passed,
-            completed_at=parse_when(exam.get("takenOn")) if completed else None,
-            raw=body,
-        )
-
-    def get_certificate(self, *, external_enrollment_id: str) -> CertificateResult | None:
-        """The exam certificate, or None (Certiport answers 404) until the exam is passed."""
-        try:
-            response = self.client.get(
-                c.CERTIFICATE.format(id=external_enrollment_id), operation="get_certificate"
-            )
-        except PartnerNotFoundError:
-            return None  # not issued yet
-        body = self.data(response, "certificateNumber", "issuedOn")
-        issued_at = self.required_date(response, body, "issuedOn")
-        return CertificateResult(
-            number=str(body["certificateNumber"]),
-            issued_at=issued_at,
-            # MOS / IT Specialist certifications do not expire; a course-level validity
-            # applies if Certiport ever sends none and we have one.
-            expires_at=parse_when(body.get("expiresOn")),
-            url=str(body.get("certificateUrl") or ""),
-            verification_url=str(body.get("verifyUrl") or ""),
-            raw=body,
-        )
-
-    def sso_launch_url(self, *, account_id: str, external_enrollment_id: str = "") -> LaunchResult:
-        """A short-lived SSO token's launch URL (practice tests and exam portal)."""
-        response = self.client.post(
-            c.SSO_TOKEN,
-            operation="sso_launch_url",
-            json={"userId": account_id, "enrollmentId": external_enrollment_id},
-        )
-        body = self.data(response, "launchUrl")
-        # The bare token signs the candidate in like the URL does; the URL is all we use,
-        # so the token is not kept in `raw`.
-        body.pop("ssoToken", None)
-        return self.launch_result(body, "launchUrl", expires_in=body.get("expiresIn"))
+        """The exam status call: Certiport has no progress status of its own."""
+        return exam_progress(self.progress_answer(external_enrollment_id, "practiceTests"))

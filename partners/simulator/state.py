@@ -118,10 +118,6 @@ def redeem_voucher(partner: str, *, code: str, course_code: str) -> SimVoucher:
     return voucher
 
 
-def launch_token(partner: str) -> tuple[str, timezone.datetime]:
-    return secrets.token_urlsafe(16), timezone.now() + timedelta(minutes=5)
-
-
 @transaction.atomic
 def advance(
     enrollment_obj: SimEnrollment,

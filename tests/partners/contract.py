@@ -39,4 +39,5 @@ class ContractCase:
     launch_url: str
     # The mocked certificate answer when none is issued yet (None: the partner answers 404).
     no_certificate: Mock | None = None
-    enroll_options: dict[str, Any] = field(default_factory=dict)
+    # EnrollmentRequest extras for the enrolment (voucher_code, group_code, promo_code).
+    request_extras: dict[str, Any] = field(default_factory=dict)

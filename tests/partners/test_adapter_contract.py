@@ -15,6 +15,7 @@ from partners.registry import clear_adapters, get_adapter
 from partners.results import (
     AccountResult,
     CertificateResult,
+    EnrollmentRequest,
     EnrollmentResult,
     LaunchResult,
     ProgressResult,
@@ -39,17 +40,19 @@ def register(rsps, adapter, mock):
 def run_flow(adapter, case):
     account = adapter.create_account(student=STUDENT, idempotency_key="acct-S-1")
     enrollment = adapter.enroll(
-        account_id=account.external_id,
-        course_code=case.course_code,
-        reference="42",
-        idempotency_key="enrol-42",
-        options=case.enroll_options,
+        request=EnrollmentRequest(
+            account_id=account.external_id,
+            course_code=case.course_code,
+            reference="42",
+            idempotency_key="enrol-42",
+            **case.request_extras,
+        )
     )
     return account, enrollment
 
 
 @responses.activate
-def test_mocked_partner_flow(adapter, partners_loaded):
+def test_mocked_partner_flow(adapter, catalogue):
     case = contract_case(adapter.slug)
     for mocks in case.mocks.values():
         for mock in mocks:
@@ -89,7 +92,7 @@ def test_mocked_partner_flow(adapter, partners_loaded):
 
 
 @responses.activate
-def test_mocked_certificate_not_issued_yet(adapter, partners_loaded):
+def test_mocked_certificate_not_issued_yet(adapter, catalogue):
     case = contract_case(adapter.slug)
     if case.no_certificate is None:
         pytest.skip("covered by the partner's own tests")
@@ -108,9 +111,7 @@ def _with_issue_date(value, bad):
 
 @pytest.mark.parametrize("bad", ["last Tuesday", "2026-02-30", "2026-03-01T25:00:00Z"])
 @responses.activate
-def test_mocked_certificate_with_a_bad_issue_date_is_an_invalid_answer(
-    adapter, partners_loaded, bad
-):
+def test_mocked_certificate_with_a_bad_issue_date_is_an_invalid_answer(adapter, catalogue, bad):
     case = contract_case(adapter.slug)
     mocks = case.mocks["get_certificate"]
     for mock in mocks[:-1]:
@@ -124,7 +125,7 @@ def test_mocked_certificate_with_a_bad_issue_date_is_an_invalid_answer(
 
 
 @responses.activate
-def test_mocked_wrong_credentials_are_permanent(adapter, partners_loaded):
+def test_mocked_wrong_credentials_are_permanent(adapter, catalogue):
     case = contract_case(adapter.slug)
     first = case.mocks["create_account"][0]
     responses.add(
@@ -138,7 +139,7 @@ def test_mocked_wrong_credentials_are_permanent(adapter, partners_loaded):
     assert len(responses.calls) == 1  # never retried
 
 
-def test_simulated_partner_end_to_end(slug, simulator):
+def test_simulated_partner_end_to_end(slug, live_simulator):
     adapter = get_adapter(slug)
     case = contract_case(slug)
 
@@ -168,7 +169,7 @@ def test_simulated_partner_end_to_end(slug, simulator):
     assert PartnerRequestLog.objects.filter(partner__slug=slug, outcome="success").count() >= 7
 
 
-def test_simulator_replays_idempotent_creates(slug, simulator):
+def test_simulator_replays_idempotent_creates(slug, live_simulator):
     adapter = get_adapter(slug)
     case = contract_case(slug)
     first_account, first_enrollment = run_flow(adapter, case)
@@ -179,7 +180,7 @@ def test_simulator_replays_idempotent_creates(slug, simulator):
     assert SimEnrollment.objects.filter(partner=slug).count() == 1
 
 
-def test_simulator_refuses_a_wrong_key(slug, simulator, monkeypatch):
+def test_simulator_refuses_a_wrong_key(slug, live_simulator, monkeypatch):
     monkeypatch.setenv(f"{slug.upper()}_API_KEY", "not-the-key")
     monkeypatch.setenv(f"{slug.upper()}_ORGANIZATION_ID", "not-our-org")
     wrong = get_adapter(slug)

@@ -44,7 +44,7 @@ def redis_down(settings, closed_port_url):
 
 
 @pytest.fixture
-def client(partners_loaded):
+def client(catalogue):
     return PartnerClient(partner="hsi", base_url=BASE, max_attempts=1, sleep=lambda s: None)
 
 

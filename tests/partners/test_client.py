@@ -42,7 +42,7 @@ def sleeps():
 
 
 @pytest.fixture
-def client(sleeps, partners_loaded):
+def client(sleeps, catalogue):
     return PartnerClient(
         partner="hsi",
         base_url=BASE,
@@ -394,7 +394,7 @@ def test_any_failing_receiver_of_the_hook_never_fails_the_call(client, caplog):
 
 
 @pytest.fixture
-def hsi_adapter(settings, monkeypatch, partners_loaded):
+def hsi_adapter(settings, monkeypatch, catalogue):
     """HSI against a real (mocked) API, configured only through its environment."""
     from partners.registry import clear_adapters, get_adapter
 

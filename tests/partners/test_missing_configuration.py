@@ -73,7 +73,7 @@ def test_the_call_raises_before_any_attempt(hsi_live, monkeypatch):
     assert len(responses.calls) == 0
 
 
-def test_a_base_url_that_is_not_http_is_named(partners_loaded):
+def test_a_base_url_that_is_not_http_is_named(catalogue):
     client = PartnerClient(partner="nds", base_url="api.nds.test/v1")
     with pytest.raises(
         PartnerConfigurationError, match=re.escape("NDS_API_BASE_URL='api.nds.test/v1'")

@@ -76,7 +76,7 @@ def test_everywhere_a_key_appears():
 
 
 @responses.activate
-def test_a_request_log_keeps_no_personal_identifier(partners_loaded):
+def test_a_request_log_keeps_no_personal_identifier(catalogue):
     responses.post(
         "https://partner.test/api/students",
         status=201,

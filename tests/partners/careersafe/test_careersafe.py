@@ -8,31 +8,13 @@ import responses
 from django.utils import timezone
 
 from monitoring.models import PartnerRequestLog
-from partners.careersafe.adapter import CareerSafeAdapter, gradebook_progress
-from partners.registry import get_adapter
-from partners.results import StudentInfo
+from partners.careersafe.adapter import CareerSafeAdapter
+from partners.results import EnrollmentRequest, StudentInfo
 from partners.simulator import state
 from partners.simulator.models import SimEnrollment
-from tests.partners.conftest import STUDENT
+from tests.partners.conftest import STUDENT, url
 
 PASSWORD = "Tmp-9f3k2LQ"
-
-
-@pytest.fixture
-def careersafe(settings, partners_loaded):
-    settings.PARTNER_SIMULATOR = True
-    adapter = get_adapter("careersafe")
-    adapter.client.sleep = lambda seconds: None
-    return adapter
-
-
-@pytest.fixture
-def live_careersafe(simulator):
-    return get_adapter("careersafe")
-
-
-def url(adapter, path):
-    return adapter.config.base_url + path
 
 
 def logged_text(slug="careersafe"):
@@ -43,7 +25,7 @@ def logged_text(slug="careersafe"):
 
 def test_capabilities():
     assert CareerSafeAdapter.supports_group_enrollment
-    assert CareerSafeAdapter.returns_temporary_password
+    assert CareerSafeAdapter.account_fields.temporary_password == "temporary_password"
     assert "api_secret" in CareerSafeAdapter.required_settings
 
 
@@ -173,11 +155,13 @@ def test_single_enrolment_can_take_a_group_seat(careersafe):
         status=201,
     )
     careersafe.enroll(
-        account_id="CS-M-1",
-        course_code="OSHA30-GI",
-        reference="5",
-        idempotency_key="k",
-        options={"group_code": "GRP-7"},
+        request=EnrollmentRequest(
+            account_id="CS-M-1",
+            course_code="OSHA30-GI",
+            reference="5",
+            idempotency_key="k",
+            group_code="GRP-7",
+        )
     )
     assert json.loads(responses.calls[0].request.body)["group_code"] == "GRP-7"
 
@@ -200,9 +184,9 @@ def test_single_enrolment_can_take_a_group_seat(careersafe):
         ("Under Review", 100, (99, False, True, None)),
     ],
 )
-def test_gradebook_statuses(status, percent, expected):
+def test_gradebook_statuses(careersafe, status, percent, expected):
     body = {"gradebook_status": status, "percent_complete": percent, "completed_on": "2026-05-01"}
-    progress = gradebook_progress(body)
+    progress = careersafe.read_progress(body)
     assert (
         progress.progress_percent,
         progress.completed,
@@ -233,7 +217,12 @@ def test_progress_reads_the_gradebook_row(careersafe):
 def test_simulated_enrolment_lapses_after_180_days(live_careersafe):
     account = live_careersafe.create_account(student=STUDENT, idempotency_key="a")
     enrollment = live_careersafe.enroll(
-        account_id=account.external_id, course_code="OSHA10-GI", reference="1", idempotency_key="e"
+        request=EnrollmentRequest(
+            account_id=account.external_id,
+            course_code="OSHA10-GI",
+            reference="1",
+            idempotency_key="e",
+        )
     )
     row = SimEnrollment.objects.get(partner="careersafe", external_id=enrollment.external_id)
     state.advance(row, to=70)
@@ -247,7 +236,12 @@ def test_simulated_enrolment_lapses_after_180_days(live_careersafe):
 def test_simulated_pass_shows_as_passed_with_a_card(live_careersafe):
     account = live_careersafe.create_account(student=STUDENT, idempotency_key="a")
     enrollment = live_careersafe.enroll(
-        account_id=account.external_id, course_code="OSHA10-GI", reference="1", idempotency_key="e"
+        request=EnrollmentRequest(
+            account_id=account.external_id,
+            course_code="OSHA10-GI",
+            reference="1",
+            idempotency_key="e",
+        )
     )
     row = SimEnrollment.objects.get(partner="careersafe", external_id=enrollment.external_id)
     state.advance(row, to=100, passed=True)

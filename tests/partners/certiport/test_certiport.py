@@ -8,27 +8,10 @@ import responses
 
 from partners.certiport.adapter import CertiportAdapter, exam_passed
 from partners.errors import PartnerNotFoundError, PartnerRejectedError
-from partners.registry import get_adapter
+from partners.results import EnrollmentRequest
 from partners.simulator import state
 from partners.simulator.models import SimEnrollment, SimVoucher
-from tests.partners.conftest import STUDENT
-
-
-@pytest.fixture
-def certiport(settings, partners_loaded):
-    settings.PARTNER_SIMULATOR = True
-    adapter = get_adapter("certiport")
-    adapter.client.sleep = lambda seconds: None
-    return adapter
-
-
-@pytest.fixture
-def live_certiport(simulator):
-    return get_adapter("certiport")
-
-
-def url(adapter, path):
-    return adapter.config.base_url + path
+from tests.partners.conftest import STUDENT, url
 
 
 def sent(call):
@@ -37,7 +20,7 @@ def sent(call):
 
 def test_bearer_key_and_organisation_no_secret():
     assert CertiportAdapter.required_settings == ("api_base_url", "api_key", "organization_id")
-    assert CertiportAdapter.supports_vouchers
+    assert CertiportAdapter.enrollment_fields.extras["voucher_code"] == "voucherCode"
 
 
 def test_auth_headers(certiport):
@@ -76,7 +59,9 @@ def test_enrol_generates_a_voucher_under_its_own_derived_key(certiport):
         status=201,
     )
     enrollment = certiport.enroll(
-        account_id="CP-U-1", course_code="MO-110", reference="9", idempotency_key="enrol-9"
+        request=EnrollmentRequest(
+            account_id="CP-U-1", course_code="MO-110", reference="9", idempotency_key="enrol-9"
+        )
     )
     voucher_call, enrol_call = responses.calls
     assert voucher_call.request.headers["Idempotency-Key"] == "enrol-9:voucher"
@@ -93,11 +78,14 @@ def test_enrol_with_a_voucher_from_stock_skips_generation(certiport):
         status=201,
     )
     certiport.enroll(
-        account_id="CP-U-1",
-        course_code="MO-110",
-        reference="10",
-        idempotency_key="enrol-10",
-        options={"voucher_code": "STOCK-1", "exam_group": "SPRING-COHORT"},
+        request=EnrollmentRequest(
+            account_id="CP-U-1",
+            course_code="MO-110",
+            reference="10",
+            idempotency_key="enrol-10",
+            voucher_code="STOCK-1",
+            group_code="SPRING-COHORT",
+        )
     )
     [call] = responses.calls  # no voucher call
     assert sent(call) == {
@@ -115,39 +103,47 @@ def test_simulated_voucher_is_redeemed_once(live_certiport):
         course_code="MO-110", account_id=account.external_id, idempotency_key="v-1"
     )
     first = live_certiport.enroll(
-        account_id=account.external_id,
-        course_code="MO-110",
-        reference="1",
-        idempotency_key="enrol-1",
-        options={"voucher_code": voucher.code},
+        request=EnrollmentRequest(
+            account_id=account.external_id,
+            course_code="MO-110",
+            reference="1",
+            idempotency_key="enrol-1",
+            voucher_code=voucher.code,
+        )
     )
     assert SimVoucher.objects.get(partner="certiport", code=voucher.code).used
     with pytest.raises(PartnerRejectedError) as reused:
         live_certiport.enroll(
-            account_id=account.external_id,
-            course_code="MO-110",
-            reference="2",
-            idempotency_key="enrol-2",
-            options={"voucher_code": voucher.code},
+            request=EnrollmentRequest(
+                account_id=account.external_id,
+                course_code="MO-110",
+                reference="2",
+                idempotency_key="enrol-2",
+                voucher_code=voucher.code,
+            )
         )
     assert reused.value.status == 409 and "voucher_used" in reused.value.excerpt
     # A code Certiport did not generate through the API is one from the stock the
     # organisation bought: good once, refused the second time.
     stock = {"voucher_code": "CP-STOCK-0001"}
     stocked = live_certiport.enroll(
-        account_id=account.external_id,
-        course_code="MO-110",
-        reference="3",
-        idempotency_key="enrol-3",
-        options=stock,
+        request=EnrollmentRequest(
+            account_id=account.external_id,
+            course_code="MO-110",
+            reference="3",
+            idempotency_key="enrol-3",
+            **stock,
+        )
     )
     with pytest.raises(PartnerRejectedError) as again:
         live_certiport.enroll(
-            account_id=account.external_id,
-            course_code="MO-110",
-            reference="4",
-            idempotency_key="enrol-4",
-            options=stock,
+            request=EnrollmentRequest(
+                account_id=account.external_id,
+                course_code="MO-110",
+                reference="4",
+                idempotency_key="enrol-4",
+                **stock,
+            )
         )
     assert again.value.status == 409
     assert sorted(
@@ -162,11 +158,13 @@ def test_simulated_voucher_for_another_exam_is_refused(live_certiport):
     )
     with pytest.raises(PartnerRejectedError, match="422"):
         live_certiport.enroll(
-            account_id=account.external_id,
-            course_code="MO-110",
-            reference="1",
-            idempotency_key="enrol-1",
-            options={"voucher_code": voucher.code},
+            request=EnrollmentRequest(
+                account_id=account.external_id,
+                course_code="MO-110",
+                reference="1",
+                idempotency_key="enrol-1",
+                voucher_code=voucher.code,
+            )
         )
 
 
@@ -174,10 +172,12 @@ def test_a_retried_enrolment_buys_one_voucher(live_certiport):
     account = live_certiport.create_account(student=STUDENT, idempotency_key="acct")
     for _ in range(2):
         live_certiport.enroll(
-            account_id=account.external_id,
-            course_code="MO-110",
-            reference="1",
-            idempotency_key="enrol-1",
+            request=EnrollmentRequest(
+                account_id=account.external_id,
+                course_code="MO-110",
+                reference="1",
+                idempotency_key="enrol-1",
+            )
         )
     assert SimVoucher.objects.filter(partner="certiport").count() == 1
     assert SimEnrollment.objects.filter(partner="certiport").count() == 1
@@ -257,7 +257,9 @@ def test_completion_date_is_the_exam_date(certiport):
 def test_simulated_failed_exam_then_retake(live_certiport):
     account = live_certiport.create_account(student=STUDENT, idempotency_key="acct")
     enrollment = live_certiport.enroll(
-        account_id=account.external_id, course_code="MO-110", reference="1", idempotency_key="e"
+        request=EnrollmentRequest(
+            account_id=account.external_id, course_code="MO-110", reference="1", idempotency_key="e"
+        )
     )
     row = SimEnrollment.objects.get(partner="certiport", external_id=enrollment.external_id)
 

@@ -96,5 +96,5 @@ CASE = ContractCase(
         "/api/v1/enrollments/MIL-E-200/certificate",
         {"EnrollmentId": "MIL-E-200", "CertificateStatus": "NotIssued"},
     ),
-    enroll_options={"promo_code": "MILADY-SCHOOL25"},
+    request_extras={"promo_code": "MILADY-SCHOOL25"},
 )

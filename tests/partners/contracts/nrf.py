@@ -111,5 +111,5 @@ CASE = ContractCase(
         "/api/v1/enrollments/NRF-E-200/certificate",
         {"data": {"status": "PENDING", "credentialId": None}},
     ),
-    enroll_options={"voucher_code": "RU-VCH-0001"},
+    request_extras={"voucher_code": "RU-VCH-0001"},
 )

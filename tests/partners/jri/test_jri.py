@@ -7,6 +7,7 @@ import responses
 
 from partners.checks import check_partner_settings
 from partners.registry import get_adapter
+from partners.results import EnrollmentRequest
 from partners.simulator import state
 from partners.simulator.models import SimEnrollment
 from tests.partners.conftest import STUDENT
@@ -14,26 +15,15 @@ from tests.partners.conftest import STUDENT
 BASE = "https://api.jri.test"
 
 
-@pytest.fixture
-def jri(settings):
-    settings.PARTNER_SIMULATOR = True
-    adapter = get_adapter("jri")
-    adapter.client.sleep = lambda seconds: None
-    return adapter
-
-
-@pytest.fixture
-def live_jri(simulator):
-    return get_adapter("jri")
-
-
 def completed_enrollment(adapter, course_code="JRI-CUST-101"):
     account = adapter.create_account(student=STUDENT, idempotency_key="acct-S-1")
     enrollment = adapter.enroll(
-        account_id=account.external_id,
-        course_code=course_code,
-        reference="42",
-        idempotency_key=f"enrol-{course_code}",
+        request=EnrollmentRequest(
+            account_id=account.external_id,
+            course_code=course_code,
+            reference="42",
+            idempotency_key=f"enrol-{course_code}",
+        )
     )
     row = SimEnrollment.objects.get(partner="jri", external_id=enrollment.external_id)
     state.advance(row, to=100, score=Decimal(850), passed=True)
@@ -44,7 +34,7 @@ def completed_enrollment(adapter, course_code="JRI-CUST-101"):
 
 
 @pytest.fixture
-def jri_without_secret(settings, monkeypatch, partners_loaded):
+def jri_without_secret(settings, monkeypatch, catalogue):
     """JRI configured for a real API (simulator off) with a key and no secret at all."""
     settings.PARTNER_SIMULATOR = False
     monkeypatch.setenv("JRI_MODE", "api")
@@ -122,7 +112,7 @@ def test_simulator_does_not_ask_for_a_secret(live_jri, monkeypatch):
         ),
     ],
 )
-def test_scorm_progress(jri, partners_loaded, answer, percent, completed, passed, score):
+def test_scorm_progress(jri, catalogue, answer, percent, completed, passed, score):
     responses.add("GET", f"{jri.config.base_url}/api/enrollments/JRI-E-1/progress", json=answer)
     progress = jri.get_progress(external_enrollment_id="JRI-E-1")
     assert progress.progress_percent == percent
@@ -143,8 +133,8 @@ def test_simulated_scorm_score_and_success(live_jri):
 
 
 @responses.activate
-def test_verify_a_valid_certificate(jri, partners_loaded):
-    assert jri.supports_certificate_verification
+def test_verify_a_valid_certificate(jri, catalogue):
+    assert jri.paths.verify_certificate
     responses.add(
         "GET",
         f"{jri.config.base_url}/api/certificates/JRI-CERT-9/verify",
@@ -156,7 +146,7 @@ def test_verify_a_valid_certificate(jri, partners_loaded):
 
 
 @responses.activate
-def test_an_unknown_certificate_is_invalid_not_an_error(jri, partners_loaded):
+def test_an_unknown_certificate_is_invalid_not_an_error(jri, catalogue):
     responses.add(
         "GET",
         f"{jri.config.base_url}/api/certificates/FAKE%2F1/verify",

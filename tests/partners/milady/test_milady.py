@@ -9,30 +9,14 @@ import responses
 from partners.errors import PartnerAuthError, PartnerNotFoundError, PartnerRejectedError
 from partners.milady.adapter import MiladyAdapter
 from partners.registry import clear_adapters, get_adapter
+from partners.results import EnrollmentRequest
 from partners.simulator import state
 from partners.simulator.models import SimEnrollment
-from tests.partners.conftest import STUDENT
-
-
-@pytest.fixture
-def milady(settings, partners_loaded):
-    settings.PARTNER_SIMULATOR = True
-    adapter = get_adapter("milady")
-    adapter.client.sleep = lambda seconds: None
-    return adapter
-
-
-@pytest.fixture
-def live_milady(simulator):
-    return get_adapter("milady")
-
-
-def url(adapter, path):
-    return adapter.config.base_url + path
+from tests.partners.conftest import STUDENT, url
 
 
 def test_capabilities():
-    assert MiladyAdapter.supports_promo_codes
+    assert MiladyAdapter.enrollment_fields.extras == {"promo_code": "PromoCode"}
     assert MiladyAdapter.required_settings == ("api_base_url", "api_key", "organization_id")
 
 
@@ -55,11 +39,13 @@ def test_promo_code_is_sent(milady):
         status=201,
     )
     enrollment = milady.enroll(
-        account_id="MIL-S-1",
-        course_code="MIL-BARBER-STD",
-        reference="3",
-        idempotency_key="k",
-        options={"promo_code": " MILADY-SPRING "},
+        request=EnrollmentRequest(
+            account_id="MIL-S-1",
+            course_code="MIL-BARBER-STD",
+            reference="3",
+            idempotency_key="k",
+            promo_code=" MILADY-SPRING ",
+        )
     )
     assert json.loads(responses.calls[0].request.body) == {
         "StudentId": "MIL-S-1",
@@ -74,7 +60,9 @@ def test_promo_code_is_sent(milady):
 def test_no_promo_code_sends_none(milady):
     responses.post(url(milady, "/api/v1/enrollments"), json={"EnrollmentId": "MIL-E-1"}, status=201)
     milady.enroll(
-        account_id="MIL-S-1", course_code="MIL-ESTHETICS", reference="3", idempotency_key="k"
+        request=EnrollmentRequest(
+            account_id="MIL-S-1", course_code="MIL-ESTHETICS", reference="3", idempotency_key="k"
+        )
     )
     assert "PromoCode" not in json.loads(responses.calls[0].request.body)
 
@@ -91,11 +79,13 @@ def test_rejected_promo_code_is_a_permanent_refusal(milady):
     )
     with pytest.raises(PartnerRejectedError) as refused:
         milady.enroll(
-            account_id="MIL-S-1",
-            course_code="MIL-COSMO-STD",
-            reference="3",
-            idempotency_key="k",
-            options={"promo_code": "SAVE10"},
+            request=EnrollmentRequest(
+                account_id="MIL-S-1",
+                course_code="MIL-COSMO-STD",
+                reference="3",
+                idempotency_key="k",
+                promo_code="SAVE10",
+            )
         )
     assert refused.value.status == 422 and "InvalidPromoCode" in refused.value.excerpt
     assert len(responses.calls) == 1  # never retried, even with an Idempotency-Key
@@ -105,19 +95,23 @@ def test_simulated_promo_codes(live_milady):
     account = live_milady.create_account(student=STUDENT, idempotency_key="a")
     with pytest.raises(PartnerRejectedError, match="InvalidPromoCode"):
         live_milady.enroll(
-            account_id=account.external_id,
-            course_code="MIL-COSMO-STD",
-            reference="1",
-            idempotency_key="e-1",
-            options={"promo_code": "SAVE10"},
+            request=EnrollmentRequest(
+                account_id=account.external_id,
+                course_code="MIL-COSMO-STD",
+                reference="1",
+                idempotency_key="e-1",
+                promo_code="SAVE10",
+            )
         )
     assert not SimEnrollment.objects.filter(partner="milady").exists()
     enrollment = live_milady.enroll(
-        account_id=account.external_id,
-        course_code="MIL-COSMO-STD",
-        reference="1",
-        idempotency_key="e-2",
-        options={"promo_code": "milady-spring"},
+        request=EnrollmentRequest(
+            account_id=account.external_id,
+            course_code="MIL-COSMO-STD",
+            reference="1",
+            idempotency_key="e-2",
+            promo_code="milady-spring",
+        )
     )
     assert enrollment.raw["DiscountApplied"] is True
     row = SimEnrollment.objects.get(partner="milady", external_id=enrollment.external_id)
@@ -173,10 +167,12 @@ def test_naive_times_are_utc(milady):
 def test_simulated_certificate_not_issued_then_issued(live_milady):
     account = live_milady.create_account(student=STUDENT, idempotency_key="a")
     enrollment = live_milady.enroll(
-        account_id=account.external_id,
-        course_code="MIL-RISE-CUSTSVC",
-        reference="1",
-        idempotency_key="e",
+        request=EnrollmentRequest(
+            account_id=account.external_id,
+            course_code="MIL-RISE-CUSTSVC",
+            reference="1",
+            idempotency_key="e",
+        )
     )
     assert live_milady.get_certificate(external_enrollment_id=enrollment.external_id) is None
     row = SimEnrollment.objects.get(partner="milady", external_id=enrollment.external_id)

@@ -8,23 +8,10 @@ import pytest
 import responses
 from dateutil.relativedelta import relativedelta
 
-from partners.registry import get_adapter
+from partners.results import EnrollmentRequest
 from partners.simulator import state
 from partners.simulator.models import SimEnrollment
 from tests.partners.conftest import STUDENT
-
-
-@pytest.fixture
-def nds(settings, partners_loaded):
-    settings.PARTNER_SIMULATOR = True
-    adapter = get_adapter("nds")
-    adapter.client.sleep = lambda seconds: None
-    return adapter
-
-
-@pytest.fixture
-def live_nds(simulator):
-    return get_adapter("nds")
 
 
 def certificate_mock(adapter, expires_on):
@@ -80,10 +67,12 @@ def test_failed_status(nds):
 def completed(adapter, course_code):
     account = adapter.create_account(student=STUDENT, idempotency_key="acct-S-1")
     enrollment = adapter.enroll(
-        account_id=account.external_id,
-        course_code=course_code,
-        reference=course_code,
-        idempotency_key=f"enrol-{course_code}",
+        request=EnrollmentRequest(
+            account_id=account.external_id,
+            course_code=course_code,
+            reference=course_code,
+            idempotency_key=f"enrol-{course_code}",
+        )
     )
     row = SimEnrollment.objects.get(partner="nds", external_id=enrollment.external_id)
     state.advance(row, to=100, score=Decimal(90), passed=True)

@@ -11,37 +11,22 @@ from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from partners.errors import PartnerInvalidResponseError, PartnerNotFoundError, PartnerRejectedError
-from partners.registry import get_adapter
+from partners.results import EnrollmentRequest
 from partners.simulator import state
 from partners.simulator.models import SimEnrollment
-from tests.partners.conftest import STUDENT
-
-
-@pytest.fixture
-def nrf(settings, partners_loaded):
-    settings.PARTNER_SIMULATOR = True
-    adapter = get_adapter("nrf")
-    adapter.client.sleep = lambda seconds: None
-    return adapter
-
-
-@pytest.fixture
-def live_nrf(simulator):
-    return get_adapter("nrf")
-
-
-def url(adapter, path):
-    return adapter.config.base_url + path
+from tests.partners.conftest import STUDENT, url
 
 
 def enrol(adapter, *, voucher="", key="enrol-1"):
     account = adapter.create_account(student=STUDENT, idempotency_key="acct-S-1")
     return adapter.enroll(
-        account_id=account.external_id,
-        course_code="RISEUP-RIF",
-        reference="7",
-        idempotency_key=key,
-        options={"voucher_code": voucher} if voucher else None,
+        request=EnrollmentRequest(
+            account_id=account.external_id,
+            course_code="RISEUP-RIF",
+            reference="7",
+            idempotency_key=key,
+            voucher_code=voucher,
+        )
     )
 
 
@@ -172,7 +157,7 @@ def test_sso_token_lifetime_in_seconds(live_nrf):
     [("VALID", True, "valid"), ("EXPIRED", False, "expired"), ("REVOKED", False, "revoked")],
 )
 def test_verify_credential(nrf, answer, valid, status):
-    assert nrf.supports_certificate_verification
+    assert nrf.paths.verify_certificate
     responses.add(
         "GET",
         url(nrf, "/api/v1/credentials/NRF-CRED-9/verify"),

@@ -34,7 +34,7 @@ def stored_rows() -> str:
 
 
 @pytest.fixture
-def sent(slug, simulator, monkeypatch):
+def sent(slug, live_simulator, monkeypatch):
     """The partner's real credentials are in the environment; every request the adapter
     sends to the simulator is recorded as it leaves."""
     monkeypatch.setenv(f"{slug.upper()}_API_KEY", REAL_KEY)
@@ -75,7 +75,7 @@ def test_the_simulator_keeps_request_bodies_redacted(sent):
         "driversLicense": {"number": "D1234567", "state": "CA"},
     }
     answer = adapter.client.post(
-        hsi.CREATE_STUDENT, operation="create_account", json=body, idempotency_key="k-1"
+        hsi.PATHS.create_account, operation="create_account", json=body, idempotency_key="k-1"
     ).json()
     account = SimAccount.objects.get(partner="hsi")
     # It used what it needs to answer ...

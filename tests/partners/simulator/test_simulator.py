@@ -24,6 +24,7 @@ from partners.errors import (
 )
 from partners.events import EventType
 from partners.registry import get_adapter
+from partners.results import EnrollmentRequest
 from partners.simulator import state
 from partners.simulator.faults import clear_faults, inject, set_faults
 from partners.simulator.models import SimAccount, SimEnrollment, SimFault, SimWebhook
@@ -52,7 +53,7 @@ def fast(adapter, attempts=3):
 # -- faults over real HTTP -------------------------------------------------------------
 
 
-def test_outage_is_retried_logged_and_opens_the_breaker(simulator, settings):
+def test_outage_is_retried_logged_and_opens_the_breaker(live_simulator, settings):
     settings.PARTNER_BREAKER_FAIL_MAX = 5
     adapter = fast(get_adapter("hsi"))
     row = sim_enrollment()
@@ -77,7 +78,7 @@ def test_outage_is_retried_logged_and_opens_the_breaker(simulator, settings):
     assert logs.filter(outcome="refused").count() == 2
 
 
-def test_rate_limit_honours_retry_after(simulator):
+def test_rate_limit_honours_retry_after(live_simulator):
     adapter = get_adapter("hsi")
     waits = []
     adapter.client.sleep = waits.append
@@ -88,7 +89,7 @@ def test_rate_limit_honours_retry_after(simulator):
     assert waits == [2.0, 2.0]
 
 
-def test_stall_past_the_read_timeout_is_a_timeout(simulator):
+def test_stall_past_the_read_timeout_is_a_timeout(live_simulator):
     adapter = fast(get_adapter("hsi"), attempts=1)
     adapter.client.timeout = (5, 0.3)
     row = sim_enrollment()
@@ -100,7 +101,7 @@ def test_stall_past_the_read_timeout_is_a_timeout(simulator):
     time.sleep(1.0)
 
 
-def test_malformed_body_is_not_retried(simulator):
+def test_malformed_body_is_not_retried(live_simulator):
     adapter = fast(get_adapter("hsi"))
     row = sim_enrollment()
     set_faults("hsi", malformed_rate=1.0)
@@ -109,7 +110,7 @@ def test_malformed_body_is_not_retried(simulator):
     assert PartnerRequestLog.objects.count() == 1
 
 
-def test_clearing_faults_restores_service(simulator):
+def test_clearing_faults_restores_service(live_simulator):
     adapter = fast(get_adapter("hsi"), attempts=1)
     row = sim_enrollment()
     set_faults("hsi", error_rate=1.0)
@@ -138,7 +139,7 @@ def test_inject_applies_latency_then_answers_normally():
 # -- idempotency -------------------------------------------------------------------------
 
 
-def test_reusing_a_key_for_another_request_is_refused(simulator):
+def test_reusing_a_key_for_another_request_is_refused(live_simulator):
     adapter = get_adapter("hsi")
     adapter.create_account(student=STUDENT, idempotency_key="same")
     other = STUDENT.__class__(
@@ -149,7 +150,7 @@ def test_reusing_a_key_for_another_request_is_refused(simulator):
     assert SimAccount.objects.count() == 1
 
 
-def test_concurrent_retries_with_one_key_create_one_enrollment(postgres, simulator):
+def test_concurrent_retries_with_one_key_create_one_enrollment(postgres, live_simulator):
     adapter = get_adapter("hsi")
     account = adapter.create_account(student=STUDENT, idempotency_key="acct")
     results, barrier = [], threading.Barrier(8)
@@ -160,10 +161,12 @@ def test_concurrent_retries_with_one_key_create_one_enrollment(postgres, simulat
             barrier.wait()
             results.append(
                 adapter.enroll(
-                    account_id=account.external_id,
-                    course_code="ASHI-BLS",
-                    reference="9",
-                    idempotency_key="enrol-9",
+                    request=EnrollmentRequest(
+                        account_id=account.external_id,
+                        course_code="ASHI-BLS",
+                        reference="9",
+                        idempotency_key="enrol-9",
+                    )
                 ).external_id
             )
         finally:
