@@ -101,15 +101,19 @@ def enrollment_timeline(enrollment: Enrollment) -> list[TimelineEntry]:
     """What happened to one enrollment, oldest first: partner events applied, the e-mails
     its student was sent, and what registered sources add (partner calls)."""
     entries = [TimelineEntry(at=enrollment.requested_at, kind="event", title="Requested")]
-    for event in EnrollmentEvent.objects.filter(enrollment=enrollment).order_by("-applied_at")[
-        :TIMELINE_LIMIT
-    ]:
+    events = (
+        EnrollmentEvent.objects.filter(enrollment=enrollment)
+        .select_related("recorded_by")
+        .order_by("-applied_at")
+    )
+    for event in events[:TIMELINE_LIMIT]:
         changed = ", ".join(f"{k}: {v}" for k, v in event.changes.items() if k != "partner_data")
+        by = f" by {event.recorded_by.get_username()}" if event.recorded_by else ""
         entries.append(
             TimelineEntry(
                 at=event.applied_at,
                 kind="event",
-                title=f"{event.event_type} ({event.source})",
+                title=f"{event.event_type} ({event.source}{by})",
                 detail=changed or event.note or "no change",
             )
         )

@@ -92,6 +92,8 @@ def test_record_outcome_from_the_enrollment_page(
     record = EnrollmentEvent.objects.get(enrollment=enrollment)
     assert (record.source, record.recorded_by) == ("manual", admin_user)
     assert len(mail.outbox) == 2  # completed, certificate
+    page = admin_client.get(reverse("admin:enrollments_enrollment_change", args=[enrollment.pk]))
+    assert f"certificate.issued (manual by {admin_user.username})" in page.content.decode()
 
 
 @pytest.mark.parametrize(
