@@ -17,6 +17,12 @@ class MonitoringConfig(AppConfig):
             record_breaker_fallback, dispatch_uid="monitoring.breaker_fallback"
         )
 
+        from monitoring.partner_activity import partner_activity
+        from partners.health import set_activity_source
+
+        # Partner health (partners.health) is judged on monitoring's records, handed over.
+        set_activity_source(partner_activity)
+
         from enrollments.selectors import add_timeline_source
         from monitoring.timeline import partner_calls
 

@@ -8,28 +8,23 @@ Prometheus estimates them. The request-log aggregates read only the covering ind
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import NotSupportedError
-from django.db.models import Count, Func, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Func, IntegerField, Q, Sum
 from django.utils import timezone
 
 from enrollments.models import Enrollment, EnrollmentStatus
 from monitoring.charts import AMBER, BLUE, GREEN, GREY, PURPLE, RED, Series, bar_chart, line_chart
-from monitoring.metrics import LATENCY_BUCKETS
-from monitoring.models import Alert, AlertSeverity, CallOutcome, PartnerRequestLog
-from monitoring.rules import SENT
+from monitoring.models import PartnerRequestLog
+from monitoring.partner_activity import call_aggregates, quantile_ms
 from monitoring.templatetags.monitoring_format import duration
-from partners.config import effective_mode
+from partners.health import HealthStatus, PartnerHealth, partners_health
 from partners.models import Partner
-
-# Upper bounds (ms) of the latency histogram: the Prometheus metric's buckets.
-LATENCY_BOUNDS_MS = tuple(int(seconds * 1000) for seconds in LATENCY_BUCKETS)
-SUCCESS = Q(outcome=CallOutcome.SUCCESS)
 
 
 class EpochBucket(Func):
@@ -54,35 +49,6 @@ class EpochBucket(Func):
         sql, params = compiler.compile(self.source_expressions[0])
         s = self.seconds
         return f"(FLOOR(EXTRACT(EPOCH FROM {sql}) / {s}) * {s})::bigint", params
-
-
-def _call_aggregates() -> dict:
-    return {
-        "calls": Count("pk", filter=Q(outcome__in=SENT)),
-        "errors": Count("pk", filter=Q(outcome__in=SENT) & ~SUCCESS),
-        "refused": Count("pk", filter=Q(outcome=CallOutcome.REFUSED)),
-        **{
-            f"le_{bound}": Count("pk", filter=Q(outcome__in=SENT, duration_ms__lte=bound))
-            for bound in LATENCY_BOUNDS_MS
-        },
-    }
-
-
-def quantile_ms(row: dict, q: float) -> float | None:
-    """Estimate the q-quantile of call durations from cumulative bucket counts, linear
-    within the bucket it falls in; None without calls; the top bound when beyond it."""
-    total = row["calls"]
-    if not total:
-        return None
-    rank = q * total
-    lower_bound, lower_count = 0, 0
-    for bound in LATENCY_BOUNDS_MS:
-        count = row[f"le_{bound}"]
-        if count >= rank:
-            share = (rank - lower_count) / (count - lower_count) if count > lower_count else 1
-            return lower_bound + (bound - lower_bound) * share
-        lower_bound, lower_count = bound, count
-    return float(LATENCY_BOUNDS_MS[-1])
 
 
 @dataclass
@@ -115,7 +81,7 @@ def _bucket_rows(*, since: int, seconds: int, partner_id) -> dict[int, dict]:
     rows = (
         logs.annotate(bucket=EpochBucket("created_at", seconds))
         .values("bucket")
-        .annotate(**_call_aggregates())
+        .annotate(**call_aggregates())
         .order_by("bucket")
     )
     return {row.pop("bucket"): row for row in rows}
@@ -192,79 +158,32 @@ def call_charts(points: list[Point], *, label_format: str) -> list[tuple[str, st
     ]
 
 
-@dataclass
-class PartnerCard:
-    partner: Partner
-    mode: str
-    breaker: str
-    last_success: datetime | None
-    calls: int = 0
-    errors: int = 0
-    refused: int = 0
-    p95_ms: float | None = None
-    alerts: list[Alert] = field(default_factory=list)
+# A card's colour for each health status (partners.health); a partner in good health
+# with no calls in the window (roster and manual partners mostly) is grey: idle.
+CARD_COLOURS = {HealthStatus.DOWN: "red", HealthStatus.DEGRADED: "amber", HealthStatus.OK: "green"}
 
-    @property
-    def error_rate(self) -> float | None:
-        return self.errors / self.calls if self.calls else None
+
+@dataclass(frozen=True)
+class PartnerCard(PartnerHealth):
+    """A partner's health (partners.health: the one rule) as its card shows it."""
 
     @property
     def health(self) -> str:
-        """red: broken now; amber: something to look at; green: calls succeed; idle: no
-        calls in the hour and nothing open (roster and manual partners mostly)."""
-        critical = any(a.severity == AlertSeverity.CRITICAL for a in self.alerts)
-        failing = (
-            self.calls >= settings.ALERT_ERROR_RATE_MIN_CALLS
-            and (self.error_rate or 0) > settings.ALERT_ERROR_RATE
-        )
-        if critical or failing or self.breaker != "closed":
-            return "red"
-        if self.alerts or (self.error_rate or 0) >= 0.1 or self.refused:
-            return "amber"
-        return "green" if self.calls else "idle"
+        """The card's colour: red (down), amber (degraded), green (ok, calls succeed) or
+        idle (ok without calls in the window)."""
+        if self.status == HealthStatus.OK and not self.calls:
+            return "idle"
+        return CARD_COLOURS[self.status]
 
 
 def partner_cards(*, now: datetime) -> list[PartnerCard]:
-    """One card per active partner: three queries whatever the number of rows."""
-    from partners.breakers import breaker_state
-
-    newest_success = PartnerRequestLog.objects.filter(
-        partner=OuterRef("pk"), outcome=CallOutcome.SUCCESS
-    )
-    partners = Partner.objects.filter(active=True).annotate(
-        last_success=Subquery(newest_success.order_by("-created_at").values("created_at")[:1])
-    )
-    hour = (
-        PartnerRequestLog.objects.filter(created_at__gte=now - timedelta(hours=1))
-        .values("partner_id")
-        .annotate(**_call_aggregates())
-        .order_by()
-    )
-    stats = {row["partner_id"]: row for row in hour}
-    alerts: dict[int, list[Alert]] = {}
-    for alert in Alert.objects.filter(resolved_at=None, partner__isnull=False).order_by(
-        "opened_at"
-    ):
-        alerts.setdefault(alert.partner_id, []).append(alert)
-    cards = []
-    for partner in partners.order_by("name"):
-        try:
-            mode = effective_mode(partner)
-        except Exception:  # a bad <SLUG>_MODE: `manage.py check` names it
-            mode = "misconfigured"
-        try:
-            breaker = breaker_state(partner.slug)
-        except Exception:
-            breaker = "unknown"
-        card = PartnerCard(
-            partner, mode, breaker, partner.last_success, alerts=alerts.get(partner.pk, [])
-        )
-        row = stats.get(partner.pk)
-        if row:
-            card.calls, card.errors, card.refused = row["calls"], row["errors"], row["refused"]
-            card.p95_ms = quantile_ms(row, 0.95)
-        cards.append(card)
-    return cards
+    """One card per active partner, by name: the health selector's three queries,
+    whatever the number of rows."""
+    partners = Partner.objects.filter(active=True).order_by("name")
+    return [
+        PartnerCard(**{f.name: getattr(health, f.name) for f in fields(health)})
+        for health in partners_health(partners, now=now)
+    ]
 
 
 S = EnrollmentStatus

@@ -25,7 +25,6 @@ from collections.abc import Iterable, Iterator
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db.models import Count, Q
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from health_check.base import HealthCheck
@@ -62,28 +61,25 @@ class Broker(HealthCheck):
 
 
 def partner_states() -> list[dict]:
-    """Mode, breaker state and open alerts of every active partner; never raises."""
-    from partners.breakers import breaker_state
-    from partners.config import effective_mode
+    """Every active partner's health (partners.health: the one rule), by slug: its status
+    and reasons, mode, breaker and number of open alerts. Never raises for a partner's
+    configuration or breaker; alert messages stay in the admin."""
+    from partners.health import MISCONFIGURED, partners_health
     from partners.models import Partner
 
-    partners = Partner.objects.filter(active=True).annotate(
-        open_alerts=Count("alerts", filter=Q(alerts__resolved_at__isnull=True))
-    )
-    states = []
-    for partner in partners.order_by("slug"):
-        state: dict = {"partner": partner.slug, "open_alerts": partner.open_alerts}
-        try:
-            state["mode"] = effective_mode(partner)
-        except Exception as exc:  # a bad <SLUG>_MODE is for `manage.py check` to report
-            state["mode"] = f"misconfigured: {exc}"
-        try:
-            state["breaker"] = breaker_state(partner.slug)
-        except Exception:
-            logger.warning("Breaker state of %s unreadable", partner.slug, exc_info=True)
-            state["breaker"] = "unknown"
-        states.append(state)
-    return states
+    return [
+        {
+            "partner": health.slug,
+            "status": health.status,
+            "reasons": list(health.reasons),
+            "mode": f"{MISCONFIGURED}: {health.configuration_error}"
+            if health.mode == MISCONFIGURED
+            else health.mode,
+            "breaker": health.breaker,
+            "open_alerts": health.open_alerts,
+        }
+        for health in partners_health(Partner.objects.filter(active=True).order_by("slug"))
+    ]
 
 
 async def run_checks(checks: Iterable[HealthCheck]) -> dict[str, dict]:

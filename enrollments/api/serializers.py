@@ -7,20 +7,29 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from enrollments.api.health import PartnerHealth, partner_health, partner_mode
 from enrollments.models import Certificate, Enrollment, FundingSource, Student
+from partners.health import HealthReason, HealthStatus, PartnerHealth, partners_health
 from partners.models import Partner, PartnerCourse
 
 # --- Partners and courses -----------------------------------------------------------
 
 
 class PartnerHealthOutput(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["ok", "degraded", "down"])
+    """A partner's health as partners.health judges it (docs/api.md, docs/monitoring.md)."""
+
+    status = serializers.ChoiceField(choices=list(HealthStatus))
     breaker = serializers.ChoiceField(choices=["closed", "open", "half-open", "unknown"])
     open_alerts = serializers.IntegerField(min_value=0)
+    reasons = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(HealthReason)),
+        help_text="Why the status is not ok, most serious first; empty when it is.",
+    )
 
 
 class PartnerOutput(serializers.ModelSerializer):
+    """A partner with its health. The view judges the health of a page of partners at once
+    and passes it in the context as `health` (by partner pk)."""
+
     mode = serializers.SerializerMethodField(
         help_text="The connection mode in force: api, roster or manual "
         "(misconfigured when its environment variable is invalid)."
@@ -31,12 +40,18 @@ class PartnerOutput(serializers.ModelSerializer):
         model = Partner
         fields = ["slug", "name", "mode", "active", "health"]
 
+    def _health(self, partner: Partner) -> PartnerHealth:
+        judged = self.context.setdefault("health", {})
+        if partner.pk not in judged:
+            [judged[partner.pk]] = partners_health(Partner.objects.filter(pk=partner.pk))
+        return judged[partner.pk]
+
     def get_mode(self, partner: Partner) -> str:
-        return partner_mode(partner)
+        return self._health(partner).mode
 
     @extend_schema_field(PartnerHealthOutput)
-    def get_health(self, partner: Partner) -> PartnerHealth:
-        return partner_health(partner)
+    def get_health(self, partner: Partner) -> dict:
+        return PartnerHealthOutput(self._health(partner)).data
 
 
 class CourseOutput(serializers.ModelSerializer):

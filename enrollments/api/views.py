@@ -15,7 +15,6 @@ from rest_framework.response import Response
 from enrollments import services
 from enrollments.api import filters, schema
 from enrollments.api.errors import service_errors
-from enrollments.api.health import partners_with_alert_counts
 from enrollments.api.idempotency import HEADER, answer_once, idempotency_key
 from enrollments.api.permissions import HasModelPermission
 from enrollments.api.serializers import (
@@ -31,7 +30,8 @@ from enrollments.api.serializers import (
 )
 from enrollments.api.throttling import TokenRateThrottle
 from enrollments.models import Certificate, Enrollment, Student
-from partners.models import PartnerCourse
+from partners.health import PartnerHealth, partners_health
+from partners.models import Partner, PartnerCourse
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
@@ -58,9 +58,23 @@ class ApiViewSet(viewsets.GenericViewSet):
 )
 @extend_schema(tags=["partners"])
 class PartnerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    queryset = partners_with_alert_counts().order_by("name", "slug")
+    queryset = Partner.objects.order_by("name", "slug")
     serializer_class = PartnerOutput
     lookup_field = "slug"
+
+    def list(self, request: Request) -> Response:
+        # Health is judged for every partner at once (a fixed number of queries; the
+        # registry's partners are few), then paginated.
+        page = self.paginate_queryset(partners_health(self.filter_queryset(self.get_queryset())))
+        return self.get_paginated_response(self._output(page))
+
+    def retrieve(self, request: Request, slug: str | None = None) -> Response:
+        [health] = partners_health(Partner.objects.filter(pk=self.get_object().pk))
+        return Response(self._output([health])[0])
+
+    def _output(self, judged: list[PartnerHealth]) -> list:
+        context = {**self.get_serializer_context(), "health": {h.partner.pk: h for h in judged}}
+        return PartnerOutput([h.partner for h in judged], many=True, context=context).data
 
 
 @extend_schema_view(

@@ -12,8 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from enrollments.models import EnrollmentStatus
-from monitoring.dashboard import LATENCY_BOUNDS_MS, call_series, quantile_ms
+from monitoring.dashboard import call_series
 from monitoring.models import CallOutcome
+from monitoring.partner_activity import LATENCY_BOUNDS_MS, quantile_ms
 from partners.breakers import breaker_for
 from partners.models import PartnerCourse
 from tests.factories import make_alert, make_course, make_enrollment, partner

@@ -14,10 +14,11 @@ from django.db import connection, connections
 from monitoring.models import Alert, AlertSeverity
 from partners.breakers import breaker_for
 from partners.models import Partner
+from partners.registry import PARTNER_SLUGS
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 
-PARTNERS = sorted(["hsi", "certiport", "careersafe", "milady", "jri", "nrf", "nds"])
+PARTNERS = sorted(PARTNER_SLUGS)  # every partner of the registry, by slug
 READINESS = ["/health/ready/", "/health/"]
 BROKEN_CACHE = {"default": {"BACKEND": "tests.monitoring.broken_cache.UnreachableCache"}}
 
@@ -138,7 +139,10 @@ def test_status_reports_checks_partners_and_alerts(client, settings):
     assert body["status"] == "ok" and body["ready"] is True
     assert set(body["checks"]) == {"database", "cache"}  # no broker configured: not checked
     assert [p["partner"] for p in body["partners"]] == PARTNERS
-    assert next(p for p in body["partners"] if p["partner"] == "hsi")["open_alerts"] == 1
+    hsi = next(p for p in body["partners"] if p["partner"] == "hsi")
+    assert hsi["open_alerts"] == 1
+    assert (hsi["status"], hsi["reasons"]) == ("down", ["critical_alert"])  # partners.health
+    assert body["status"] == "ok"  # a partner's health is not the service's own
     assert {(a["rule"], a["partner"], a["severity"]) for a in body["alerts"]} == {
         ("partner_error_rate", "hsi", "critical"),
         ("voucher_stock_low", None, "warning"),
@@ -178,6 +182,7 @@ def test_status_reports_a_partner_outage_with_200(client):
     assert response.status_code == 200
     hsi = next(p for p in response.json()["partners"] if p["partner"] == "hsi")
     assert hsi["breaker"] == "open"
+    assert (hsi["status"], hsi["reasons"]) == ("down", ["breaker_open"])
 
 
 def test_status_reports_an_unreachable_database_with_200(client, database_down):

@@ -28,7 +28,7 @@ def test_partners_list_has_exactly_the_designed_fields(api, catalogue):
         "name": "HSI (ASHI / MEDIC First Aid)",
         "mode": "api",  # the simulator is on in tests, so every partner runs in api mode
         "active": True,
-        "health": {"status": "ok", "breaker": "closed", "open_alerts": 0},
+        "health": {"status": "ok", "breaker": "closed", "open_alerts": 0, "reasons": []},
     }
 
 
@@ -61,7 +61,12 @@ def test_health_is_down_when_the_breaker_is_open(api, db):
     make_partner(slug="nds")
     breaker_for("nds").open()
     health = api.get("/api/v1/partners/nds/").json()["health"]
-    assert health == {"status": "down", "breaker": "open", "open_alerts": 0}
+    assert health == {
+        "status": "down",
+        "breaker": "open",
+        "open_alerts": 0,
+        "reasons": ["breaker_open"],
+    }
 
 
 def test_health_is_degraded_while_an_alert_is_open(api, db):
@@ -73,6 +78,7 @@ def test_health_is_degraded_while_an_alert_is_open(api, db):
         "status": "degraded",
         "breaker": "closed",
         "open_alerts": 1,
+        "reasons": ["alert_open"],
     }
 
 
