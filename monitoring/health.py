@@ -9,10 +9,11 @@
   is back. The broker and the cache are shared by every node, so failing readiness on them
   would take every node out of rotation at once and lose the webhooks too.
 - `/health/status/`, the detailed status, for people and monitoring: the database, cache
-  and broker checks (run concurrently, each under a timeout), every active partner's mode,
-  breaker and open alerts, and the open alerts themselves. Always 200: its `status` says
-  `ok`, `degraded` (something other than the database is down) or `unavailable` (the
-  database is), so pointing a load balancer at it never pulls a node.
+  and broker checks (run concurrently, each under a timeout), every active partner's
+  health (partners.health: status, reasons, mode, breaker, open alerts) and the open alerts
+  themselves. Always 200: its `status` says `ok`, `degraded` (something other than the
+  database is down) or `unavailable` (the database is), so pointing a load balancer at it
+  never pulls a node; a partner's health never changes it.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ refused) with `record=CallRecord(...)`; `breaker_storage_fell_back` once each ti
 partner's breaker loses its shared Redis state and falls back to this process's memory,
 with `partner=<slug>`. The partners app never imports monitoring: the
 monitoring app connects its receivers (request log, metrics) in its AppConfig.ready().
+The other way round, partner health reads monitoring's records through the activity
+source monitoring registers there too (`partners.health.set_activity_source`).
 """
 
 from __future__ import annotations
