@@ -35,6 +35,12 @@ def slug(request):
     return request.param
 
 
+@pytest.fixture
+def case(slug):
+    """The partner's ContractCase for the shared contract (tests/partners/contract.py)."""
+    return contract_case(slug)
+
+
 def mocked_adapter(slug: str, settings):
     """The partner's adapter configured for the simulator's URL and credentials, to run
     against `responses` mocks; retries do not wait."""

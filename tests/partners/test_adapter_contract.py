@@ -22,7 +22,7 @@ from partners.results import (
 )
 from partners.simulator import state
 from partners.simulator.models import SimAccount, SimEnrollment
-from tests.partners.conftest import STUDENT, contract_case
+from tests.partners.conftest import STUDENT
 from tests.partners.contract import Mock
 
 
@@ -52,8 +52,7 @@ def run_flow(adapter, case):
 
 
 @responses.activate
-def test_mocked_partner_flow(adapter, catalogue):
-    case = contract_case(adapter.slug)
+def test_mocked_partner_flow(case, adapter, catalogue):
     for mocks in case.mocks.values():
         for mock in mocks:
             register(responses, adapter, mock)
@@ -92,8 +91,7 @@ def test_mocked_partner_flow(adapter, catalogue):
 
 
 @responses.activate
-def test_mocked_certificate_not_issued_yet(adapter, catalogue):
-    case = contract_case(adapter.slug)
+def test_mocked_certificate_not_issued_yet(case, adapter, catalogue):
     if case.no_certificate is None:
         pytest.skip("covered by the partner's own tests")
     register(responses, adapter, case.no_certificate)
@@ -111,8 +109,9 @@ def _with_issue_date(value, bad):
 
 @pytest.mark.parametrize("bad", ["last Tuesday", "2026-02-30", "2026-03-01T25:00:00Z"])
 @responses.activate
-def test_mocked_certificate_with_a_bad_issue_date_is_an_invalid_answer(adapter, catalogue, bad):
-    case = contract_case(adapter.slug)
+def test_mocked_certificate_with_a_bad_issue_date_is_an_invalid_answer(
+    case, adapter, catalogue, bad
+):
     mocks = case.mocks["get_certificate"]
     for mock in mocks[:-1]:
         register(responses, adapter, mock)
@@ -125,8 +124,7 @@ def test_mocked_certificate_with_a_bad_issue_date_is_an_invalid_answer(adapter, 
 
 
 @responses.activate
-def test_mocked_wrong_credentials_are_permanent(adapter, catalogue):
-    case = contract_case(adapter.slug)
+def test_mocked_wrong_credentials_are_permanent(case, adapter, catalogue):
     first = case.mocks["create_account"][0]
     responses.add(
         first.method,
@@ -139,9 +137,8 @@ def test_mocked_wrong_credentials_are_permanent(adapter, catalogue):
     assert len(responses.calls) == 1  # never retried
 
 
-def test_simulated_partner_end_to_end(slug, live_simulator):
+def test_simulated_partner_end_to_end(case, slug, live_simulator):
     adapter = get_adapter(slug)
-    case = contract_case(slug)
 
     account, enrollment = run_flow(adapter, case)
     assert adapter.get_progress(external_enrollment_id=enrollment.external_id).progress_percent == 0
@@ -169,9 +166,8 @@ def test_simulated_partner_end_to_end(slug, live_simulator):
     assert PartnerRequestLog.objects.filter(partner__slug=slug, outcome="success").count() >= 7
 
 
-def test_simulator_replays_idempotent_creates(slug, live_simulator):
+def test_simulator_replays_idempotent_creates(case, slug, live_simulator):
     adapter = get_adapter(slug)
-    case = contract_case(slug)
     first_account, first_enrollment = run_flow(adapter, case)
     second_account, second_enrollment = run_flow(adapter, case)
     assert second_account.external_id == first_account.external_id
