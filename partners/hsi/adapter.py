@@ -3,8 +3,8 @@
 Quirks: the enrolment type depends on the course (RSV vs blended); cards carry an expiry
 date, which the certificate answer gives (`expirationDate`).
 
-Every call is the base's flow (partners/base.py) over the names declared here; this is
-the adapter to copy for a new partner (partners/ADDING_A_PARTNER.md).
+Every call is the base's flow (partners/base.py) over the names in constants.py; the one
+override is the enrolment type.
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ CREDENTIAL_VALID = "VALID"
 CREDENTIAL_EXPIRED = "EXPIRED"
 CREDENTIAL_REVOKED = "REVOKED"
 
+# RISE Up has no user name: a learner signs in with the e-mail.
 ACCOUNT_FIELDS = AccountFields(
     first_name="firstName",
     last_name="lastName",
@@ -66,7 +67,9 @@ ENROLLMENT_FIELDS = EnrollmentFields(
     extras={"voucher_code": "voucherCode"},
 )
 
-# Course progress plus the credential exam: COMPLETED means the exam was passed.
+# Course progress plus the credential exam: COMPLETED means the exam was passed. A failed
+# exam leaves the enrollment IN_PROGRESS, possibly at 100 % (the course done, the
+# credential not): the figure is kept as RISE Up gives it; completion is the state.
 PROGRESS_FIELDS = ProgressFields(
     status="state",
     states={
