@@ -158,6 +158,13 @@ def voucher_stock(*, now: datetime | None = None) -> list[StockRow]:
         )
         for r in rows
     ]
+    # A course that needs a voucher and has none of its own shows as an empty row.
+    present = {(s.partner.pk, s.course.pk if s.course else None) for s in stock}
+    for course in (
+        PartnerCourse.objects.active().filter(needs_voucher=True).select_related("partner")
+    ):
+        if (course.partner_id, course.pk) not in present:
+            stock.append(StockRow(partner=course.partner, course=course))
     return sorted(
         stock,
         key=lambda s: (s.partner.name, s.course is not None, s.course.code if s.course else ""),
