@@ -7,6 +7,8 @@ from django.utils.html import format_html
 
 from config.admin import RecordAdmin
 from enrollments import admin_actions, admin_outcomes
+from enrollments.admin_certificates import CertificateExportMixin, ExpiresFilter
+from enrollments.admin_vouchers import VoucherStockMixin
 from enrollments.models import (
     ApiIdempotencyKey,
     Certificate,
@@ -321,7 +323,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin):
+class CertificateAdmin(CertificateExportMixin, admin.ModelAdmin):
     list_display = [
         "__str__",
         "student",
@@ -331,7 +333,7 @@ class CertificateAdmin(admin.ModelAdmin):
         "source",
         "verified_at",
     ]
-    list_filter = ["source", "enrollment__partner", "issued_at", "expires_at"]
+    list_filter = ["source", "enrollment__partner", "issued_at", ExpiresFilter]
     list_select_related = ["enrollment__student", "enrollment__course"]
     search_fields = [
         "number",
@@ -355,7 +357,7 @@ class CertificateAdmin(admin.ModelAdmin):
 
 
 @admin.register(Voucher)
-class VoucherAdmin(admin.ModelAdmin):
+class VoucherAdmin(VoucherStockMixin, admin.ModelAdmin):
     list_display = [
         "__str__",
         "partner",
@@ -373,7 +375,7 @@ class VoucherAdmin(admin.ModelAdmin):
         "enrollment__student",
         "enrollment__course",
     ]
-    search_fields = ["code", "enrollment__student__external_ref"]
+    search_fields = ["code", "=batch", "enrollment__student__external_ref"]
     autocomplete_fields = ["partner", "course", "enrollment"]
     readonly_fields = ["created_at"]
 

@@ -72,7 +72,7 @@ def custom_admin_paths() -> list[str]:
             name = getattr(pattern, "name", None)
             if name and name.removeprefix(prefix) not in STANDARD_MODEL_VIEWS:
                 pk = model._default_manager.order_by("pk").first().pk
-                paths.append(path_of(pattern, pk))
+                paths.append(path_of(pattern, *([pk] if pattern.pattern.regex.groups else [])))
     # An empty AdminSite has every site page but the app index (tested above).
     site_views = {p.name for p in AdminSite().get_urls() if isinstance(p, URLPattern)}
     site_views.add("app_list")
