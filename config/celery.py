@@ -21,6 +21,9 @@ def send(task_name: str, *args) -> None:
 
     Services name the task they hand work to rather than import it: the tasks module
     imports the services, so this keeps the dependency one way (tasks -> services)."""
+    if task_name not in app.tasks:
+        # A web process never imports the tasks modules itself: load them (once).
+        app.loader.import_default_modules()
     app.tasks[task_name].delay(*args)
 
 

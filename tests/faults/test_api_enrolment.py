@@ -1,7 +1,5 @@
-"""Drill: an enrolment through the API of a gunicorn web process, provisioned by a worker.
-
-Recorded as a strict xfail: it found a defect (see the reason). When the defect is fixed
-the test passes, strict xfail turns that into a failure, and the mark is to be removed.
+"""Drill: an enrolment through the API of a gunicorn web process, provisioned by a worker
+(config.celery.send loads the tasks modules in a web process that never imported them).
 """
 
 import pytest
@@ -16,14 +14,6 @@ from tests.faults.conftest import wait_for
 pytestmark = pytest.mark.faults
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "defect: a gunicorn web process never imports the tasks modules, so queuing "
-        "provisioning by name (config.celery.send) raises NotRegistered after the commit: "
-        "the API answers 500 for an enrollment it has stored"
-    ),
-)
 def test_an_enrolment_posted_to_the_api_is_answered_201_and_provisioned(drill):
     user = User.objects.create_user("faults-api", is_staff=True, is_superuser=True)
     token = Token.objects.create(user=user)

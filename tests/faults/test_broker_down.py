@@ -156,15 +156,6 @@ def test_webhooks_during_a_broker_outage_are_stored_and_applied_once_after(drill
     print(f"outage {down_for:.1f} s; all {len(ids)} applied {applied_after:.1f} s after it ended")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "defect: a gunicorn web process never imports the tasks modules, so publishing by "
-        "name (config.celery.send) raises NotRegistered and every webhook waits for the "
-        "reconcile sweep (RECEIVED_GRACE, 5 minutes); see the fault drills in "
-        "docs/operations.md"
-    ),
-)
 def test_a_webhook_is_applied_through_the_broker_without_waiting_for_reconcile(drill):
     course = PartnerCourse.objects.filter(partner__slug=SLUG).first()
     enrollment = make_enrollment(
