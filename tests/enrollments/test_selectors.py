@@ -22,7 +22,7 @@ def test_the_timeline_holds_events_emails_and_partner_calls_in_order(db):
     make_student_email(enrollment=enrollment)
     entries = enrollment_timeline(enrollment)
 
-    assert [e.kind for e in entries][0] == "event" and entries[0].title == "Requested"
+    assert entries[0].kind == "event" and entries[0].title == "Requested"
     assert sorted({e.kind for e in entries}) == ["call", "email", "event"]
     [call] = [e for e in entries if e.kind == "call"]
     assert call.title == "POST enroll (attempt 1)" and call.ok
