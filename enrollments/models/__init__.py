@@ -1,10 +1,24 @@
-from enrollments.models.certificates import Certificate, CertificateSource, Voucher, VoucherStatus
+from enrollments.models.certificates import (
+    Certificate,
+    CertificateSource,
+    VerificationStatus,
+    Voucher,
+    VoucherStatus,
+)
 from enrollments.models.enrollment import (
     OPEN_STATUSES,
     Enrollment,
     EnrollmentQuerySet,
     EnrollmentStatus,
     FundingSource,
+)
+from enrollments.models.files import (
+    FileFormat,
+    ImportStatus,
+    ResultImport,
+    ResultImportRow,
+    RosterExport,
+    RowOutcome,
 )
 from enrollments.models.records import (
     ApiIdempotencyKey,
@@ -25,10 +39,17 @@ __all__ = [
     "EnrollmentEvent",
     "EnrollmentQuerySet",
     "EnrollmentStatus",
+    "FileFormat",
     "FundingSource",
+    "ImportStatus",
     "PartnerAccount",
+    "ResultImport",
+    "ResultImportRow",
+    "RosterExport",
+    "RowOutcome",
     "Student",
     "StudentEmail",
+    "VerificationStatus",
     "Voucher",
     "VoucherStatus",
 ]

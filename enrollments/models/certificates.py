@@ -16,6 +16,16 @@ class CertificateSource(models.TextChoices):
     MANUAL = "manual", "Entered by staff"
 
 
+class VerificationStatus(models.TextChoices):
+    UNCHECKED = "unchecked", "Not checked"
+    VERIFIED = "verified", "Verified"
+    REVOKED = "revoked", "Revoked by the issuer"
+    EXPIRED = "expired", "Expired"
+    MISMATCH = "mismatch", "Issued to someone else"
+    RECORDED = "recorded", "Verification link recorded (no check possible)"
+    FAILED = "failed", "Could not be checked"
+
+
 class Certificate(models.Model):
     """The credential an enrollment earned. Expiry is the partner's date, else issued +
     the course's validity."""
@@ -32,7 +42,14 @@ class Certificate(models.Model):
     source = models.CharField(
         max_length=10, choices=CertificateSource.choices, default=CertificateSource.MANUAL
     )
+    # The last credential check (enrollments/services/verification.py): when, what it
+    # found, and the issuer's words. `verified_at` is when it was last found good.
     verified_at = models.DateTimeField(null=True, blank=True)
+    verification_status = models.CharField(
+        max_length=10, choices=VerificationStatus.choices, default=VerificationStatus.UNCHECKED
+    )
+    verification_checked_at = models.DateTimeField(null=True, blank=True)
+    verification_note = models.TextField(blank=True)
     partner_data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
