@@ -10,12 +10,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from partners.registry import PARTNER_SLUGS  # noqa: E402  (the one list; needs no settings)
+
 BENCH_DIR = Path(__file__).resolve().parent
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DB_NAME = "bench_webhooks"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 BROKER_URL = "redis://127.0.0.1:6379/5"
-SLUGS = ("hsi", "certiport", "careersafe", "milady", "jri", "nrf", "nds")
+SLUGS = tuple(PARTNER_SLUGS)
 
 
 def secret(slug: str) -> str:

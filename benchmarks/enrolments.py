@@ -1,0 +1,292 @@
+"""Benchmark: 1,000 enrolments of new students against a slow, flaky partner.
+
+The system as it runs when scaled (the fault drills' processes, tests/faults/conftest.py):
+gunicorn serving the API and the partner simulator, one Celery worker with 8 slots
+(prefork), a Redis of its own as broker and cache, a throwaway PostgreSQL database. The
+simulator answers NDS after 100 ms and answers 5 % of calls 503 (its fault injection,
+partners/simulator/faults.py). Each new student needs two partner calls (the account,
+then the enrolment), so the ideal is 2 x 1,000 x 0.1 s / 8 slots = 25 s: the partner's
+latency alone, every slot always waiting on the partner, no failure costing anything.
+
+Two paths, each timed from the first request until no enrollment is `requested`:
+
+- api:    POST /api/v1/enrollments/ for each student (8 clients at once);
+- cohort: the staff bulk path, `cohort_enroll` over a 1,000-student cohort (the admin's
+          cohort enrolment), in this process, queuing provisioning to the same worker.
+
+Printed, not asserted: each path's time over the ideal (target <= 1.5, goal 1.1), none
+lost (every enrollment active), no duplicates at the simulator (one account per student,
+one enrolment per enrollment), the calls and 503s the simulator answered, and how busy
+the worker's slots were.
+
+    .venv/bin/python benchmarks/enrolments.py [--students 1000] [--paths api,cohort]
+
+Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres: a
+test_ database is made beside it and dropped) and redis-server on PATH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _results import result  # noqa: E402
+
+SLUG = "nds"
+LATENCY_MS = 100
+ERROR_RATE = 0.05
+SLOTS = 8
+CALLS_PER_ENROLMENT = 2  # the account, then the enrolment
+TARGET, GOAL = 1.5, 1.1
+TASK_LINE = re.compile(r"Task enrollments\.tasks\.provision_\w+\[\S+\] succeeded in ([\d.]+)s")
+
+
+def setup() -> str:
+    workdir = Path(tempfile.mkdtemp(prefix="partnerhub-bench-"))
+    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    os.environ["DATA_DIR"] = str(workdir)
+    os.environ["PARTNER_LOG_WRITER"] = "buffered"
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("benchmarks/enrolments.py runs on PostgreSQL (DATABASE_URL)")
+    name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    from django.core.management import call_command
+
+    call_command("load_catalogue", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return name
+
+
+def publish_to(redis_url: str) -> None:
+    """Tasks this process queues (cohort_enroll's provisioning) go to the drill's broker."""
+    from django.conf import settings
+
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    app.conf.update(broker_url=redis_url, broker_transport=None, task_always_eager=False)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def make_students(prefix: str, count: int) -> list:
+    from enrollments.models import Student
+
+    return Student.objects.bulk_create(
+        Student(
+            external_ref=f"{prefix}-{i:05d}",
+            first_name="Bench",
+            last_name=f"{prefix}{i}",
+            email=f"{prefix.lower()}{i}@example.org",
+        )
+        for i in range(count)
+    )
+
+
+def wait_all_provisioned(ids_query, count: int, seconds: float) -> float:
+    """Seconds when no enrollment of the query is requested (and `count` exist)."""
+    from enrollments.models import EnrollmentStatus
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        rows = ids_query()
+        if rows.count() == count and not rows.filter(status=EnrollmentStatus.REQUESTED).exists():
+            return time.perf_counter()
+        time.sleep(0.05)
+    raise SystemExit(f"not all provisioned within {seconds:.0f} s")
+
+
+def run_api(drill, course, students, token: str) -> float:
+    import threading
+
+    import requests
+
+    from enrollments.models import Enrollment
+
+    def post(student) -> int:
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+            session.trust_env = False
+        response = session.post(
+            f"{drill.site_url}/api/v1/enrollments/",
+            json={"student": student.pk, "course": course.pk},
+            headers={"Authorization": f"Token {token}"},
+            timeout=60,
+        )
+        return response.status_code
+
+    local = threading.local()
+    ids = [s.pk for s in students]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(post, students))
+    posted = time.perf_counter() - started
+    bad = [s for s in statuses if s != 201]
+    if bad:
+        raise SystemExit(f"{len(bad)} POSTs not answered 201: {sorted(set(bad))}")
+    done = wait_all_provisioned(
+        lambda: Enrollment.objects.filter(student_id__in=ids), len(ids), 600
+    )
+    print(f"    {len(ids)} POSTs answered 201 in {posted:.1f} s")
+    return done - started
+
+
+def run_cohort(course, students) -> float:
+    from enrollments.models import Cohort, Enrollment
+    from enrollments.services.cohorts import cohort_enroll
+
+    cohort = Cohort.objects.create(name="Bench cohort", partner=course.partner)
+    cohort.students.set(students)
+    ids = [s.pk for s in students]
+    started = time.perf_counter()
+    results = cohort_enroll(cohort=cohort, course=course)
+    created = time.perf_counter() - started
+    errors = [r.error for r in results if r.error]
+    if errors:
+        raise SystemExit(f"{len(errors)} students not enrolled: {errors[:3]}")
+    done = wait_all_provisioned(
+        lambda: Enrollment.objects.filter(student_id__in=ids), len(ids), 600
+    )
+    print(f"    cohort_enroll created {len(results)} enrollments in {created:.1f} s")
+    return done - started
+
+
+def check(students, calls_before: list[int], drill) -> dict:
+    """None lost, no duplicates at the simulator; the calls the simulator answered."""
+    from django.db.models import Count
+
+    from enrollments.models import Enrollment, EnrollmentStatus
+    from partners.simulator.models import SimAccount, SimEnrollment
+
+    ids = [s.pk for s in students]
+    enrollments = Enrollment.objects.filter(student_id__in=ids)
+    statuses = dict(enrollments.values_list("status").annotate(n=Count("pk")).order_by())
+    emails = [s.email for s in students]
+    accounts = dict(
+        SimAccount.objects.filter(partner=SLUG, email__in=emails)
+        .values_list("email")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    references = [str(pk) for pk in enrollments.values_list("pk", flat=True)]
+    sim_enrolments = dict(
+        SimEnrollment.objects.filter(partner=SLUG, reference__in=references)
+        .values_list("reference")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    calls = drill.requests_seen("POST", f"/simulator/{SLUG}/")[len(calls_before) :]
+    return {
+        "active": statuses.get(EnrollmentStatus.ACTIVE, 0),
+        "statuses": statuses,
+        "lost": len(ids) - statuses.get(EnrollmentStatus.ACTIVE, 0),
+        "accounts": len(accounts),
+        "duplicate_accounts": sum(n - 1 for n in accounts.values()),
+        "enrolments": len(sim_enrolments),
+        "duplicate_enrolments": sum(n - 1 for n in sim_enrolments.values()),
+        "calls": len(calls),
+        "503s": sum(1 for s in calls if s == 503),
+    }
+
+
+def busy_seconds(worker) -> float:
+    return sum(float(m) for m in TASK_LINE.findall(worker.output()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=1000)
+    parser.add_argument("--paths", default="api,cohort")
+    args = parser.parse_args()
+
+    name = setup()
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    from partners.models import PartnerCourse
+    from partners.simulator.faults import set_faults
+    from tests.faults.conftest import Drill
+
+    drill = Drill(Path(tempfile.mkdtemp(prefix="partnerhub-bench-drill-")))
+    failures = []
+    try:
+        course = PartnerCourse.objects.filter(partner__slug=SLUG, needs_voucher=False).first()
+        set_faults(SLUG, latency_ms=LATENCY_MS, error_rate=ERROR_RATE)
+        worker_env = {"PARTNER_LOG_WRITER": "buffered"}
+        drill.web(workers=2, threads=8, **worker_env)
+        worker = drill.worker(concurrency=SLOTS, **worker_env)
+        publish_to(drill.redis.url(0))
+        user = User.objects.create_user("bench-api", is_staff=True, is_superuser=True)
+        token = Token.objects.create(user=user).key
+        ideal = args.students * CALLS_PER_ENROLMENT * LATENCY_MS / 1000 / SLOTS
+        print(
+            f"{args.students} new students, {SLUG} simulator at {LATENCY_MS} ms and "
+            f"{ERROR_RATE:.0%} 503s, {SLOTS} worker slots; ideal "
+            f"{args.students} x {CALLS_PER_ENROLMENT} x {LATENCY_MS / 1000:g} s / {SLOTS} "
+            f"= {ideal:.1f} s ({connection.vendor})"
+        )
+        for path in args.paths.split(","):
+            students = make_students(path.upper(), args.students)
+            calls_before = drill.requests_seen("POST", f"/simulator/{SLUG}/")
+            busy_before = busy_seconds(worker)
+            print(f"  {path}:")
+            if path == "api":
+                seconds = run_api(drill, course, students, token)
+            elif path == "cohort":
+                seconds = run_cohort(course, students)
+            else:
+                raise SystemExit(f"unknown path {path!r}")
+            time.sleep(0.5)  # the worker's last log lines
+            seen = check(students, calls_before, drill)
+            busy = busy_seconds(worker) - busy_before
+            print(
+                f"    {seconds:.1f} s; {seen['active']} active, {seen['lost']} lost "
+                f"(statuses {seen['statuses']}); at the simulator {seen['accounts']} accounts "
+                f"({seen['duplicate_accounts']} duplicates), {seen['enrolments']} enrolments "
+                f"({seen['duplicate_enrolments']} duplicates), {seen['calls']} calls of which "
+                f"{seen['503s']} answered 503"
+            )
+            print(
+                f"    worker slots busy {busy:.1f} s of {SLOTS} x {seconds:.1f} s "
+                f"= {busy / (SLOTS * seconds):.0%}"
+            )
+            correct = not seen["lost"] and not (
+                seen["duplicate_accounts"] or seen["duplicate_enrolments"]
+            )
+            ok = result(
+                f"enrolments.{path}",
+                "time / ideal",
+                seconds / ideal,
+                target=TARGET,
+                goal=GOAL,
+                lower_is_better=True,
+                raw=f"{seconds:.1f} s / {ideal:.1f} s",
+                correct=correct,
+            )
+            if not ok:
+                failures.append(path)
+    finally:
+        drill.stop_all()
+        connection.close()
+        connection.creation.destroy_test_db(name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
