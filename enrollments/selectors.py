@@ -86,6 +86,17 @@ def enrollments_to_provision(*, due_only: bool = True) -> QuerySet[Enrollment]:
     return waiting.order_by("pk")
 
 
+def enrollments_to_export(*, partner: Partner, cohort=None) -> QuerySet[Enrollment]:
+    """The partner's requested enrollments (the cohort's, when given), oldest first: what
+    its next roster file holds. Submitted ones are in an earlier file already (download
+    that batch again to re-send it). Whether the partner is in roster mode is the
+    service's question (enrollments/services/rosters.py)."""
+    waiting = Enrollment.objects.filter(partner=partner, status=EnrollmentStatus.REQUESTED)
+    if cohort is not None:
+        waiting = waiting.filter(cohort=cohort)
+    return waiting.order_by("requested_at", "pk")
+
+
 TimelineSource = Callable[[Enrollment, int], Iterable[TimelineEntry]]
 # Apps above this one add their records to an enrollment's timeline (monitoring: every
 # partner call made for it) without enrollments importing them.
