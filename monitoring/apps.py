@@ -23,6 +23,12 @@ class MonitoringConfig(AppConfig):
         # Partner health (partners.health) is judged on monitoring's records, handed over.
         set_activity_source(partner_activity)
 
+        from monitoring.request_log_lookup import request_log_ids
+        from partners.smoke import set_request_log_finder
+
+        # The partner smoke test reports each operation's request logs by correlation id.
+        set_request_log_finder(request_log_ids)
+
         from enrollments.selectors import add_timeline_source
         from monitoring.timeline import partner_calls
 
