@@ -243,6 +243,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "enrollments.tasks.expire_vouchers",
         "schedule": 3600.0,
     },
+    "enrollments-recheck-credentials": {
+        "task": "enrollments.tasks.recheck_credentials",
+        "schedule": 24 * 3600.0,
+    },
     "enrollments-prune-idempotency-keys": {
         "task": "enrollments.tasks.prune_idempotency_keys",
         "schedule": 24 * 3600.0,
@@ -288,6 +292,13 @@ PROVISION_MAX_BACKOFF_MINUTES = env.int("PROVISION_MAX_BACKOFF_MINUTES", default
 SYNC_BATCH_SIZE = env.int("SYNC_BATCH_SIZE", default=200)
 # Days before a certificate expires when its holder is reminded (each reminder once).
 CERTIFICATE_REMINDER_DAYS = env.list("CERTIFICATE_REMINDER_DAYS", cast=int, default=[60, 30, 7])
+# Credential checks (enrollments/services/verification.py): Credly's public Open Badges
+# endpoint, and how often a Credly badge found good is checked again (a batch a day).
+CREDLY_OBI_BASE_URL = env.str("CREDLY_OBI_BASE_URL", default="https://api.credly.com/v1/obi/v2")
+CREDLY_TIMEOUT_SECONDS = env.float("CREDLY_TIMEOUT_SECONDS", default=10.0)
+CREDLY_MAX_ATTEMPTS = env.int("CREDLY_MAX_ATTEMPTS", default=2)
+CERTIFICATE_RECHECK_DAYS = env.int("CERTIFICATE_RECHECK_DAYS", default=30)
+CERTIFICATE_RECHECK_BATCH = env.int("CERTIFICATE_RECHECK_BATCH", default=200)
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", default="")
 

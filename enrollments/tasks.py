@@ -12,6 +12,7 @@ from enrollments.api.idempotency import idempotency_keys_prune
 from enrollments.services.notifications import send_expiry_reminders as expiry_reminders_send
 from enrollments.services.provisioning import provisioning_redrive
 from enrollments.services.sync import certificates_fetch_missing, enrollments_sync_due
+from enrollments.services.verification import certificates_recheck_due
 from enrollments.services.vouchers import vouchers_expire
 
 
@@ -57,3 +58,9 @@ def prune_idempotency_keys() -> int:
 def expire_vouchers() -> int:
     """Scheduled: available vouchers past their date become expired."""
     return vouchers_expire()
+
+
+@shared_task(acks_late=True)
+def recheck_credentials(limit: int | None = None) -> dict:
+    """Scheduled: check one batch of Credly badges due for a check."""
+    return dict(certificates_recheck_due(limit=limit).counts)
