@@ -1,7 +1,16 @@
 """Business logic for enrollments. Views, admin actions and tasks call these; these are
 the only callers of partner adapters."""
 
-from enrollments.services.cohorts import StudentResult, cohort_enroll, cohort_provision_group
+from enrollments.services.cohorts import (
+    CohortAddResult,
+    EnrolmentPreview,
+    StudentResult,
+    cohort_add_students,
+    cohort_enroll,
+    cohort_provision_group,
+    enrolment_preview,
+    students_enroll,
+)
 from enrollments.services.enrollment import (
     enrollment_cancel,
     enrollment_create,
@@ -26,12 +35,15 @@ from enrollments.services.sync import (
 
 __all__ = [
     "ApplyResult",
+    "CohortAddResult",
     "EnrollmentConflict",
     "EnrollmentError",
     "EnrollmentNotFound",
     "EnrollmentStateError",
+    "EnrolmentPreview",
     "NoVoucherAvailable",
     "StudentResult",
+    "cohort_add_students",
     "cohort_enroll",
     "cohort_provision_group",
     "enrollment_apply_event",
@@ -42,6 +54,8 @@ __all__ = [
     "enrollment_provision",
     "enrollment_retry",
     "enrollment_sync_progress",
+    "enrolment_preview",
     "student_create",
     "student_update",
+    "students_enroll",
 ]
