@@ -16,7 +16,7 @@ from enrollments.models import (
     EnrollmentStatus,
     StudentEmail,
 )
-from partners.config import effective_mode
+from partners.config import PartnerConfigurationError, effective_mode
 from partners.models import Partner
 from partners.modes import ConnectionMode
 
@@ -72,12 +72,28 @@ def enrollments_missing_certificate() -> QuerySet[Enrollment]:
     )
 
 
+def provisioned_partner_slugs() -> list[str]:
+    """The active partners whose requested enrollments provisioning moves on by itself:
+    `api` (the adapter enrols them) and `manual` (active at once). A `roster` partner's
+    wait for a roster export. A partner whose <SLUG>_MODE is not a mode is left out (its
+    health and `manage.py check` name the variable) rather than stopping the others."""
+    slugs = []
+    for p in Partner.objects.filter(active=True):
+        try:
+            mode = effective_mode(p)
+        except PartnerConfigurationError:
+            continue
+        if mode in (ConnectionMode.API, ConnectionMode.MANUAL):
+            slugs.append(p.slug)
+    return slugs
+
+
 def enrollments_to_provision(*, due_only: bool = True) -> QuerySet[Enrollment]:
-    """Requested enrollments of api partners whose next attempt is due (all of them with
-    due_only=False), oldest first: a lost broker message, a crash between commit and
-    publish, or a backoff that has run out."""
+    """Requested enrollments of api and manual partners whose next attempt is due (all of
+    them with due_only=False), oldest first: a lost broker message, a crash between commit
+    and publish, a backoff that has run out, or a partner switched from roster mode."""
     waiting = Enrollment.objects.filter(
-        status=EnrollmentStatus.REQUESTED, partner__slug__in=api_partner_slugs()
+        status=EnrollmentStatus.REQUESTED, partner__slug__in=provisioned_partner_slugs()
     )
     if due_only:
         waiting = waiting.filter(

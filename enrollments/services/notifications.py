@@ -22,8 +22,11 @@ from enrollments.models import (
     EnrollmentStatus,
     PartnerAccount,
     StudentEmail,
+    Voucher,
 )
+from partners.config import PartnerConfigurationError, effective_mode
 from partners.events import is_web_link
+from partners.modes import ConnectionMode
 
 logger = logging.getLogger(__name__)
 
@@ -97,16 +100,37 @@ def _partner_account(enrollment: Enrollment) -> PartnerAccount | None:
     ).first()
 
 
+def start_link(enrollment: Enrollment) -> str:
+    """Where the student starts the course. An `api` partner: our lasting launch link (it
+    asks the partner for a fresh sign-in). A `roster` or `manual` partner cannot be asked:
+    the partner link recorded on the enrollment, else none (the coordinator says how)."""
+    try:
+        api = effective_mode(enrollment.partner) == ConnectionMode.API
+    except PartnerConfigurationError:
+        api = False
+    if api:
+        return launch_link(enrollment)
+    return enrollment.launch_url if is_web_link(enrollment.launch_url) else ""
+
+
 def send_enrollment_active(enrollment_id: int, *, temporary_password: str | None = None) -> bool:
-    """How to start: the launch link, the partner login, and a temporary password once."""
+    """How to start: the launch link, the partner login, the voucher code taken for the
+    student (if it has a code), and a temporary password once."""
     enrollment = _load(enrollment_id)
     account = _partner_account(enrollment)
+    voucher_code = (
+        Voucher.objects.filter(enrollment=enrollment)
+        .exclude(code="")
+        .values_list("code", flat=True)
+        .first()
+    )
     return _send_once(
         enrollment,
         EmailKind.ENROLLMENT_ACTIVE,
         {
             "account": account,
-            "launch_link": launch_link(enrollment),
+            "launch_link": start_link(enrollment),
+            "voucher_code": voucher_code or "",
             "temporary_password": temporary_password,
         },
     )

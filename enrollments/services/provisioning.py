@@ -72,9 +72,13 @@ def provisioning_redrive(*, limit: int) -> int:
 
 
 def enrollment_provision(*, enrollment_id: int, force: bool = False) -> Enrollment | None:
-    """Create the partner account and the enrolment for a `requested` enrollment of an
-    `api`-mode partner. Transient failures schedule the next attempt with backoff, an open
-    breaker defers it, a permanent failure marks it failed with the reason.
+    """Take a `requested` enrollment to its partner, by the partner's mode in force now
+    (so switching a mode strands nothing: the next attempt follows the new mode).
+
+    `api`: create the partner account and the enrolment; transient failures schedule the
+    next attempt with backoff, an open breaker defers it, a permanent failure marks it
+    failed with the reason. `roster`: it waits for a roster export. `manual`: it is
+    active at once (enrollment_hand_out).
     Returns the enrollment, or None when there was nothing to do."""
     if force:
         Enrollment.objects.filter(pk=enrollment_id, status=EnrollmentStatus.REQUESTED).update(
@@ -84,10 +88,21 @@ def enrollment_provision(*, enrollment_id: int, force: bool = False) -> Enrollme
     if enrollment is None:
         return None
     partner = enrollment.partner
-    if effective_mode(partner) != ConnectionMode.API:
-        # Roster and manual partners are enrolled by file or by staff, not by us.
-        Enrollment.objects.filter(pk=enrollment.pk).update(next_attempt_at=None)
+    try:
+        mode = effective_mode(partner)
+    except PartnerConfigurationError as exc:
+        # A <SLUG>_MODE that is not a mode: said on the enrollment, tried again later.
+        _defer(enrollment, exc, delay=backoff_delay(enrollment.attempts + 1), count=False)
         return enrollment
+    if mode == ConnectionMode.ROSTER:
+        # It waits, requested, for a roster export (services/rosters.py) to take it to the
+        # partner; no retry is due meanwhile.
+        Enrollment.objects.filter(pk=enrollment.pk, status=EnrollmentStatus.REQUESTED).update(
+            next_attempt_at=None
+        )
+        return enrollment
+    if mode == ConnectionMode.MANUAL:
+        return enrollment_hand_out(enrollment)
 
     temporary_password: str | None = None
     with partner_call_context(enrollment_id=enrollment.pk):
@@ -152,6 +167,40 @@ def record_partner_enrollment(
         locked.next_attempt_at = None
         locked.save()
         enrollment_status_changed(locked, before=before, temporary_password=temporary_password)
+    return locked
+
+
+def enrollment_hand_out(enrollment: Enrollment) -> Enrollment:
+    """A `manual` partner's enrollment is active as soon as it is made: the access is
+    what staff hand out (the voucher, credit or seat taken at enrolment, and the partner
+    link known for the student, if any), and staff record the outcome later
+    (services/outcomes.py). It goes through the effects of any path to active
+    (services/transitions.py: the "you're enrolled" e-mail, with the voucher code)."""
+    with transaction.atomic():
+        locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+        if locked.status != EnrollmentStatus.REQUESTED:
+            return locked  # cancelled, or moved on another way, meanwhile
+        if not locked.launch_url:
+            account = PartnerAccount.objects.filter(
+                student_id=locked.student_id, partner_id=locked.partner_id
+            ).first()
+            locked.launch_url = account.login_url if account else ""
+        before = locked.status
+        locked.status = EnrollmentStatus.ACTIVE
+        locked.submitted_at = timezone.now()
+        locked.last_error = ""
+        locked.next_attempt_at = None
+        locked.save(
+            update_fields=[
+                "status",
+                "submitted_at",
+                "launch_url",
+                "last_error",
+                "next_attempt_at",
+                "updated_at",
+            ]
+        )
+        enrollment_status_changed(locked, before=before)
     return locked
 
 

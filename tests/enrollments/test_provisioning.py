@@ -141,14 +141,19 @@ def test_temporary_password_reaches_the_student_once_and_is_never_stored(live_si
     assert account.external_id
 
 
-def test_roster_and_manual_partners_are_not_called(live_simulator, monkeypatch, settings):
+@pytest.mark.parametrize(("mode", "status"), [("roster", "requested"), ("manual", "active")])
+def test_roster_and_manual_partners_are_not_called(
+    live_simulator, monkeypatch, settings, mode, status
+):
+    """A roster partner's enrollment waits for its export; a manual partner's is active at
+    once (tests/enrollments/test_modes.py follows both further)."""
     settings.PARTNER_SIMULATOR = False
-    monkeypatch.setenv("NDS_MODE", "manual")
+    monkeypatch.setenv("NDS_MODE", mode)
     enrollment = enrollment_create(student=make_student(), course=course("nds"))
     enrollment.refresh_from_db()
-    assert enrollment.status == EnrollmentStatus.REQUESTED and enrollment.next_attempt_at is None
+    assert enrollment.status == status and enrollment.next_attempt_at is None
     assert not PartnerRequestLog.objects.exists()
-    assert not StudentEmail.objects.exists()
+    assert StudentEmail.objects.count() == (mode == "manual")
 
 
 @pytest.mark.parametrize("slug", PARTNER_SLUGS)
