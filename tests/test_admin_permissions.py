@@ -19,7 +19,8 @@ from django.contrib.auth.models import Permission, User
 from django.test import RequestFactory
 from django.urls import reverse
 
-from enrollments.models import Cohort, Enrollment, EnrollmentStatus, Student
+from enrollments.models import Certificate, Cohort, Enrollment, EnrollmentStatus, Student
+from enrollments.services.verification import CheckSummary
 from partners.models import PartnerCourse
 from partners.simulator.models import SimEnrollment
 from tests.admin_rows import make_row
@@ -78,6 +79,11 @@ ACTIONS = {
     ),
     (SimEnrollment, "complete"): Guard(
         "simulator.change_simenrollment", "partners.simulator.state.advance", answer=[]
+    ),
+    (Certificate, "check_credentials"): Guard(
+        "enrollments.change_certificate",
+        "enrollments.admin_verification.certificates_verify",
+        answer=CheckSummary(),
     ),
     (WebhookEvent, "reprocess"): Guard(
         "webhooks.change_webhookevent",
