@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -348,3 +349,57 @@ def test_an_enrollment_cancelled_while_the_export_waits_is_left_out(postgres, mo
     assert list(batch.enrollments.all()) == [kept]
     cancelled.refresh_from_db()
     assert cancelled.status == EnrollmentStatus.CANCELLED
+
+
+# --- manage.py export_roster -------------------------------------------------------------
+
+
+def export_command(*args) -> str:
+    out = io.StringIO()
+    call_command("export_roster", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_the_command_exports_and_says_which_batch_how_many_and_where(careersafe, tmp_path):
+    cohort = make_cohort(partner=careersafe, group_code="G-9")
+    make_enrollment(course=make_course(careersafe), cohort=cohort)
+    make_enrollment(course=make_course(careersafe))  # another cohort's: stays
+    target = tmp_path / "out" / "roster.xlsx"
+    target.parent.mkdir()
+
+    printed = export_command(
+        "careersafe", "--cohort", str(cohort.pk), "--format", "xlsx", "--output", str(target)
+    )
+
+    batch = RosterExport.objects.get()
+    assert (batch.row_count, batch.format, batch.cohort) == (1, "xlsx", cohort)
+    assert f"Roster batch {batch.pk}: 1 enrollment(s)" in printed
+    assert batch.file.path in printed and str(target) in printed
+    with batch.file.open("rb") as f:
+        assert target.read_bytes() == f.read()
+    assert Enrollment.objects.filter(status=EnrollmentStatus.REQUESTED).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nobody"], "Unknown partner 'nobody'"),
+        (["careersafe", "--cohort", "99999"], "No cohort with id 99999"),
+        (["careersafe", "--output", "/no/such/dir/r.csv"], "is not a directory"),
+        (["careersafe"], "is waiting for a roster file"),
+    ],
+)
+def test_the_command_refuses_clearly(careersafe, args, message):
+    with pytest.raises(CommandError, match=message):
+        export_command(*args)
+    assert not RosterExport.objects.exists()
+
+
+def test_the_command_refuses_a_partner_not_in_roster_mode(careersafe, monkeypatch):
+    monkeypatch.setenv("CAREERSAFE_MODE", "manual")
+    make_enrollment(course=make_course(careersafe))
+    with pytest.raises(CommandError, match="in manual mode, not roster mode"):
+        export_command("careersafe")
+    monkeypatch.setenv("CAREERSAFE_MODE", "fax")
+    with pytest.raises(CommandError, match="CAREERSAFE_MODE"):
+        export_command("careersafe")
