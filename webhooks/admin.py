@@ -1,8 +1,10 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import path
 
 from config.admin import RecordAdmin
+from webhooks.admin_sample import send_test_webhook_view
 from webhooks.models import WebhookDelivery, WebhookEvent
 from webhooks.replay import describe, events_reprocess
 
@@ -25,6 +27,14 @@ class WebhookDeliveryAdmin(RecordAdmin):
     list_filter = ["verdict", "partner", "received_at"]
     search_fields = ["=webhook_id", "partner_slug"]
     show_full_result_count = False
+
+    def get_urls(self):
+        # The Partner admin's "Send a test webhook" button (webhooks/admin_sample.py).
+        send_test = self.admin_site.admin_view(send_test_webhook_view)
+        return [
+            path("send-test/", send_test, name="webhooks_send_test_webhook"),
+            *super().get_urls(),
+        ]
 
 
 @admin.register(WebhookEvent)
