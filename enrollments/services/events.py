@@ -167,6 +167,30 @@ def enrollment_apply_event(event: PartnerEvent) -> ApplyResult:
     return result
 
 
+def enrollment_event_preview(
+    enrollment: Enrollment, event: PartnerEvent, *, certificate_number: str | None
+) -> ApplyResult:
+    """What `enrollment_apply_event` would change, by the same rules, writing nothing: for
+    previews (result imports). `enrollment` is an instance the caller owns; it is left
+    as if the event had been applied, so several events for it preview in order.
+    `certificate_number` is the certificate on record (None: none). Whether the event was
+    applied before (its key) is the caller's to check."""
+    event = event.checked()
+    ignored = _ignored_because(enrollment, event)
+    changes: dict = {}
+    if not ignored:
+        changes, _ = _apply(enrollment, event)
+        if event.certificate is not None and certificate_number is None:
+            changes["certificate"] = event.certificate.number
+    return ApplyResult(
+        enrollment=enrollment,
+        changed=bool(changes),
+        changes=changes,
+        ignored=ignored,
+        problems=event.problems,
+    )
+
+
 def _not_confirmed(enrollment: Enrollment, event: PartnerEvent) -> bool:
     """An event found by student and course for an `api` partner's enrollment that the
     partner has not confirmed (no enrollment id of theirs yet). Applying it would make an

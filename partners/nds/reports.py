@@ -1,0 +1,6 @@
+"""NDS sends no report of its own: results come in our template
+(partners.reports.TEMPLATE, documented in docs/partners/nds.md "Result report")."""
+
+from partners.reports import TEMPLATE
+
+MAPPINGS = (TEMPLATE,)
