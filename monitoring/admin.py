@@ -5,9 +5,9 @@ from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from config.admin import RecordAdmin
+from config.admin import RecordAdmin, truncated
 from monitoring.admin_filters import (
     AlertStateFilter,
     OperationFilter,
@@ -15,6 +15,7 @@ from monitoring.admin_filters import (
     RuleFilter,
     StatusClassFilter,
 )
+from monitoring.links import alert_links
 from monitoring.models import Alert, PartnerRequestLog
 
 PRE = '<pre style="white-space: pre-wrap; max-height: 40em; overflow: auto; margin: 0">{}</pre>'
@@ -59,7 +60,8 @@ class PartnerRequestLogAdmin(RecordAdmin):
         "outcome",
         "duration_ms",
         "attempt",
-        "error_class",
+        truncated("error_class", 24, description="error", sortable=False),
+        truncated("error_message", 48, description="error message", sortable=False),
         "correlation",
     ]
     list_filter = [RecentFilter, "partner", OperationFilter, StatusClassFilter]
@@ -152,7 +154,8 @@ class AlertAdmin(RecordAdmin):
         "opened_at",
         "last_seen_at",
         "resolved_at",
-        "message",
+        truncated("message", 60),
+        "look_at",
         "notified",
     ]
     list_filter = [AlertStateFilter, RuleFilter, "partner", "severity"]
@@ -163,10 +166,32 @@ class AlertAdmin(RecordAdmin):
         ("rule", "partner", "severity"),
         "message",
         ("opened_at", "last_seen_at", "resolved_at"),
+        "where_to_look",
         "details_pretty",
         ("last_notified_at", "notifications_pretty"),
     ]
-    readonly_fields = ["opened_at", "details_pretty", "notifications_pretty"]
+    readonly_fields = ["opened_at", "where_to_look", "details_pretty", "notifications_pretty"]
+
+    @admin.display(description="look at")
+    def look_at(self, obj: Alert) -> str:
+        # No query per row: the enrollments it touches are on the alert's own page.
+        return (
+            format_html_join(
+                " · ",
+                '<a href="{}">{}</a>',
+                ((link.url, link.label) for link in alert_links(obj, enrollments=False)),
+            )
+            or "-"
+        )
+
+    @admin.display(description="what it affects")
+    def where_to_look(self, obj: Alert) -> str:
+        links = alert_links(obj)
+        if not links:
+            return "-"
+        return format_html_join(
+            " · ", '<a href="{}">{}</a>', ((link.url, link.label) for link in links)
+        )
 
     @admin.display(description="notified")
     def notified(self, obj: Alert) -> str:

@@ -13,7 +13,9 @@ from django.db import connections, router
 from django.utils import timezone
 
 from monitoring.models import CallOutcome, PartnerRequestLog
-from monitoring.rules import RULE_TITLES
+from monitoring.rules import RULE_TITLES, SENT
+
+FAILED = [outcome for outcome in SENT if outcome != CallOutcome.SUCCESS]
 
 
 def distinct_operations() -> list[str]:
@@ -55,6 +57,8 @@ class StatusClassFilter(admin.SimpleListFilter):
     title = "status"
     parameter_name = "status"
     CLASSES = {
+        # What the dashboard counts as failed: sent and not answered with a success.
+        "failed": ("failed (4xx, 5xx, no answer)", {"outcome__in": FAILED}),
         "2xx": ("2xx success", {"outcome": CallOutcome.SUCCESS, "status_code__lt": 300}),
         "3xx": ("3xx redirect", {"outcome": CallOutcome.SUCCESS, "status_code__gte": 300}),
         "4xx": ("4xx client error", {"outcome": CallOutcome.CLIENT_ERROR}),

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from enrollments.models import Enrollment, EnrollmentStatus
 from monitoring.charts import AMBER, BLUE, GREEN, GREY, PURPLE, RED, Series, bar_chart, line_chart
+from monitoring.links import partner_calls_url
 from monitoring.models import PartnerRequestLog
 from monitoring.partner_activity import call_aggregates, quantile_ms
 from monitoring.templatetags.monitoring_format import duration
@@ -174,6 +175,15 @@ class PartnerCard(PartnerHealth):
         if self.status == HealthStatus.OK and not self.calls:
             return "idle"
         return CARD_COLOURS[self.status]
+
+    @property
+    def failed_calls_url(self) -> str:
+        """The request-log list of this partner's failed calls in the card's hour."""
+        return partner_calls_url(self.partner.pk, status="failed", since="1h")
+
+    @property
+    def refused_calls_url(self) -> str:
+        return partner_calls_url(self.partner.pk, status="refused", since="1h")
 
 
 def partner_cards(*, now: datetime) -> list[PartnerCard]:

@@ -25,6 +25,7 @@ from monitoring.dashboard import (
     partner_cards,
     revenue_by_partner,
 )
+from monitoring.links import alert_links
 from monitoring.metrics import exposition
 from monitoring.models import Alert
 
@@ -98,7 +99,12 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
         ],
         "funnel": enrollment_funnel(),
         "revenue": revenue_by_partner(),
-        "open_alerts": Alert.objects.filter(resolved_at=None).select_related("partner"),
+        # Each open alert with where to look (no query per alert: the enrollments it
+        # touches are listed on its own page).
+        "open_alerts": [
+            (alert, alert_links(alert, enrollments=False))
+            for alert in Alert.objects.filter(resolved_at=None).select_related("partner")
+        ],
         "window_minutes": settings.ALERT_WINDOW_MINUTES,
     }
     return TemplateResponse(request, "monitoring/dashboard.html", context)
