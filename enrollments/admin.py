@@ -356,3 +356,7 @@ class ApiIdempotencyKeyAdmin(RecordAdmin):
     list_display = ["created_at", "user", "key", "status"]
     list_select_related = ["user"]
     search_fields = ["key"]
+
+
+# Roster batches, the "Export roster" page and downloads (enrollments/admin_rosters.py).
+from enrollments import admin_rosters  # noqa: E402, F401

@@ -4,6 +4,7 @@ import itertools
 from datetime import timedelta
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from enrollments.models import (
@@ -14,6 +15,7 @@ from enrollments.models import (
     EnrollmentEvent,
     EnrollmentStatus,
     PartnerAccount,
+    RosterExport,
     Student,
     StudentEmail,
     Voucher,
@@ -163,6 +165,20 @@ def make_api_key(**kw):
     )
 
 
+def make_roster_export(**kw):
+    """A roster batch with one submitted enrollment and a small CSV file."""
+    enrollment = kw.pop("enrollment", None) or make_enrollment(status=EnrollmentStatus.SUBMITTED)
+    kw.setdefault("partner", enrollment.partner)
+    kw.setdefault("row_count", 1)
+    batch = RosterExport(**kw)
+    batch.file.save(
+        f"test-roster-{next(_seq)}.csv",
+        ContentFile(f"Reference,Student ID\r\n{enrollment.pk},S\r\n".encode()),
+    )
+    batch.enrollments.add(enrollment)
+    return batch
+
+
 MAKERS = {
     Partner: make_partner,
     PartnerCourse: make_course,
@@ -179,4 +195,5 @@ MAKERS = {
     EnrollmentEvent: make_enrollment_event,
     StudentEmail: make_student_email,
     ApiIdempotencyKey: make_api_key,
+    RosterExport: make_roster_export,
 }
