@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from enrollments.models import (
@@ -146,6 +147,18 @@ def enrollment_timeline(enrollment: Enrollment) -> list[TimelineEntry]:
         )
     for source in _timeline_sources.values():
         entries.extend(source(enrollment, TIMELINE_LIMIT))
+    # The roster file that took it to the partner (and who exported it).
+    for batch in enrollment.roster_exports.select_related("exported_by")[:TIMELINE_LIMIT]:
+        by = f" by {batch.exported_by.get_username()}" if batch.exported_by else ""
+        entries.append(
+            TimelineEntry(
+                at=batch.created_at,
+                kind="event",
+                title=f"Sent in roster batch {batch.pk}{by}",
+                detail=f"{batch.get_format_display()}, {batch.row_count} row(s)",
+                link=reverse("admin:enrollments_rosterexport_change", args=[batch.pk]),
+            )
+        )
     for email in StudentEmail.objects.filter(enrollment=enrollment)[:TIMELINE_LIMIT]:
         entries.append(
             TimelineEntry(

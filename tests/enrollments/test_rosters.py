@@ -403,3 +403,15 @@ def test_the_command_refuses_a_partner_not_in_roster_mode(careersafe, monkeypatc
     monkeypatch.setenv("CAREERSAFE_MODE", "fax")
     with pytest.raises(CommandError, match="CAREERSAFE_MODE"):
         export_command("careersafe")
+
+
+def test_the_enrollments_timeline_says_which_batch_sent_it_and_who(careersafe):
+    from enrollments.selectors import enrollment_timeline
+
+    enrollment = make_enrollment(course=make_course(careersafe))
+    user = User.objects.create_user("coordinator")
+    batch = roster_export(partner=careersafe, exported_by_id=user.pk)
+
+    entries = [e for e in enrollment_timeline(enrollment) if "roster batch" in e.title]
+    assert [e.title for e in entries] == [f"Sent in roster batch {batch.pk} by coordinator"]
+    assert entries[0].link.endswith(f"/rosterexport/{batch.pk}/change/")
