@@ -24,7 +24,7 @@ from enrollments.services.verification import CheckSummary
 from partners.models import PartnerCourse
 from partners.simulator.models import SimEnrollment
 from tests.admin_rows import make_row
-from tests.factories import make_course, make_enrollment
+from tests.factories import make_cohort, make_course, make_enrollment
 from webhooks.models import WebhookEvent
 
 REGISTRY = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
@@ -37,6 +37,7 @@ class Guard:
     work: str  # the function that does the action's work, replaced by a recorder here
     answer: object = None  # what that function returns
     form: dict = field(default_factory=dict)  # the intermediate page's answers, if any
+    # (a callable value is called when posted, for a row the answer names)
 
 
 ENROL_FORM = {"apply": "1", "funding_source": "wioa"}  # plus the course, added per test
@@ -64,9 +65,15 @@ ACTIONS = {
     ),
     (Student, "enroll_students"): Guard(
         "enrollments.add_enrollment",
-        "enrollments.services.enrollment_create",
-        answer=SimpleNamespace(pk=1),
+        "enrollments.services.students_enroll",
+        answer=[],
         form=ENROL_FORM,
+    ),
+    (Student, "add_to_cohort"): Guard(
+        "enrollments.change_cohort",
+        "enrollments.services.cohort_add",
+        answer=SimpleNamespace(cohort=SimpleNamespace(pk=1), added=[], already_in=[]),
+        form={"apply": "1", "cohort": lambda: make_cohort().pk},  # made when posted
     ),
     (Cohort, "enroll_cohorts"): Guard(
         "enrollments.add_enrollment",
@@ -144,7 +151,8 @@ def post_action(client, model, name: str, row, form: dict | None = None):
     """The action's POST from the list; with `form`, the intermediate page's answer."""
     data = {"action": name, "_selected_action": [row.pk]}
     if form:
-        data |= {**form, "course": PartnerCourse.objects.first().pk}
+        answers = {key: value() if callable(value) else value for key, value in form.items()}
+        data |= {**answers, "course": PartnerCourse.objects.first().pk}
     return client.post(changelist(model), data)
 
 

@@ -30,6 +30,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from enrollments.models import Cohort, Student
+from enrollments.services.cohorts import cohort_add
 from enrollments.services.enrollment import STUDENT_FIELDS, student_create, student_update
 
 MAX_ROWS = 5000
@@ -254,9 +255,12 @@ def students_import_preview(
     return result
 
 
-def students_import_apply(*, table: list[list[str]], cohort: Cohort | None = None) -> StudentImport:
-    """Import `table` as `students_import_preview` describes it and, with `cohort`, add
-    every valid row's student to it. Returns the outcome of each row."""
+def students_import_apply(
+    *, table: list[list[str]], cohort: Cohort | None = None, new_cohort: str = ""
+) -> StudentImport:
+    """Import `table` as `students_import_preview` describes it and, with `cohort` (or
+    `new_cohort`, the name of a cohort made for them if none has it), add every valid
+    row's student to it. Returns the outcome of each row."""
     with transaction.atomic():
         result = students_import_preview(table=table, cohort=cohort)
         for row in result.valid:
@@ -272,8 +276,10 @@ def students_import_apply(*, table: list[list[str]], cohort: Cohort | None = Non
                 row.outcome = RowOutcome.INVALID
                 row.reason = "; ".join(exc.messages)
                 row.student = None
-        if cohort is not None:
-            cohort.students.add(*(r.student for r in result.valid))
+        if cohort is not None or new_cohort.strip():
+            result.cohort = cohort_add(
+                cohort=cohort, students=[r.student for r in result.valid], new_name=new_cohort
+            ).cohort
         result.applied = True
     return result
 
