@@ -1,12 +1,12 @@
 from django import forms
 from django.contrib import admin
-from django.template.loader import render_to_string
 from django.urls import path
 from django.utils.html import format_html
 
 from config.admin import RecordAdmin
 from enrollments import admin_actions, admin_outcomes, admin_students  # noqa: F401 (registers)
 from enrollments.admin_certificates import CertificateExportMixin, ExpiresFilter
+from enrollments.admin_record import EnrollmentRecordMixin
 from enrollments.admin_verification import CertificateVerificationMixin, check_credentials
 from enrollments.admin_vouchers import VoucherStockMixin
 from enrollments.models import (
@@ -18,7 +18,6 @@ from enrollments.models import (
     StudentEmail,
     Voucher,
 )
-from enrollments.selectors import enrollment_timeline
 from enrollments.services import EnrollmentError, enrollment_create
 
 # What partners report, or what their answers set: written only by the one write path
@@ -122,7 +121,7 @@ class EnrollmentAddForm(forms.ModelForm):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(admin.ModelAdmin):
+class EnrollmentAdmin(EnrollmentRecordMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "student",
@@ -162,42 +161,6 @@ class EnrollmentAdmin(admin.ModelAdmin):
         "partner_data",
         "created_at",
         "updated_at",
-        "timeline",
-    ]
-    fieldsets = [
-        (None, {"fields": ["student", "course", "partner", "cohort", "funding_source", "status"]}),
-        (
-            "Progress",
-            {
-                "fields": [
-                    "promo_code",
-                    "progress_percent",
-                    "score",
-                    "passed",
-                    "external_enrollment_id",
-                    "launch_url",
-                ]
-            },
-        ),
-        (
-            "Dates",
-            {
-                "fields": [
-                    "requested_at",
-                    "submitted_at",
-                    "started_at",
-                    "completed_at",
-                    "cancelled_at",
-                    "last_event_at",
-                    "last_synced_at",
-                ]
-            },
-        ),
-        (
-            "Partner calls",
-            {"fields": ["attempts", "next_attempt_at", "last_error", "partner_data"]},
-        ),
-        ("History", {"fields": ["timeline"]}),
     ]
     add_fieldsets = [(None, {"fields": EnrollmentAddForm.Meta.fields})]
     inlines = [CertificateInline]
@@ -210,7 +173,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
     ]
 
     def get_fieldsets(self, request, obj=None):
-        return self.fieldsets if obj is not None else self.add_fieldsets
+        return self.change_fieldsets if obj is not None else self.add_fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -237,18 +200,6 @@ class EnrollmentAdmin(admin.ModelAdmin):
             path("<path:object_id>/outcome/", outcome, name="enrollments_enrollment_outcome"),
             *super().get_urls(),
         ]
-
-    def render_change_form(self, request, context, *args, obj=None, **kwargs):
-        context["can_record_outcome"] = obj is not None and self.has_change_permission(request, obj)
-        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
-
-    @admin.display(description="events applied, partner calls and e-mails, oldest first")
-    def timeline(self, obj: Enrollment) -> str:
-        if obj.pk is None:
-            return "-"
-        return render_to_string(
-            "admin/enrollments/timeline.html", {"entries": enrollment_timeline(obj)}
-        )
 
     @admin.display(description="course", ordering="course__code")
     def course_code(self, obj: Enrollment) -> str:

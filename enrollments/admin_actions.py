@@ -20,6 +20,10 @@ from enrollments.models import FundingSource
 from partners.errors import PartnerError
 from partners.models import PartnerCourse
 
+# Acting on one enrollment is offered on its list and as a button on its page (the
+# page's buttons post these same actions, so they ask the same permission).
+ON_LIST_AND_PAGE = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
+
 
 class EnrollInCourseForm(forms.Form):
     course = forms.ModelChoiceField(
@@ -118,14 +122,14 @@ def _each(modeladmin, request, queryset, verb: str, call) -> None:
         modeladmin.message_user(request, f"{verb} {ok} enrollment(s).", messages.SUCCESS)
 
 
-@admin.action(description="Retry provisioning", permissions=["change"])
+@admin.action(description="Retry provisioning", permissions=["change"], location=ON_LIST_AND_PAGE)
 def retry_provisioning(modeladmin, request, queryset):
     _each(
         modeladmin, request, queryset, "Retried", lambda e: services.enrollment_retry(enrollment=e)
     )
 
 
-@admin.action(description="Sync progress now", permissions=["change"])
+@admin.action(description="Sync progress now", permissions=["change"], location=ON_LIST_AND_PAGE)
 def sync_now(modeladmin, request, queryset):
     _each(
         modeladmin,
@@ -136,7 +140,9 @@ def sync_now(modeladmin, request, queryset):
     )
 
 
-@admin.action(description="Cancel (releases the voucher)", permissions=["change"])
+@admin.action(
+    description="Cancel (releases the voucher)", permissions=["change"], location=ON_LIST_AND_PAGE
+)
 def cancel(modeladmin, request, queryset):
     _each(
         modeladmin,
@@ -147,7 +153,11 @@ def cancel(modeladmin, request, queryset):
     )
 
 
-@admin.action(description="Open the course as the student (launch URL)", permissions=["change"])
+@admin.action(
+    description="Open the course as the student (launch URL)",
+    permissions=["change"],
+    location=ON_LIST_AND_PAGE,
+)
 def open_launch_url(modeladmin, request, queryset):
     if queryset.count() != 1:
         modeladmin.message_user(request, "Choose exactly one enrollment to open.", messages.WARNING)

@@ -202,6 +202,10 @@ class Steps:
         self._did(f"open {url}")
         return page.goto(url)
 
+    def reload(self, page):
+        self._did("reload the page")
+        return page.reload()
+
     def click(self, locator, **kwargs) -> None:
         self._did(f"click {locator}")
         locator.click(**kwargs)
