@@ -2,12 +2,14 @@ from django.contrib import admin, messages
 from django.db import transaction
 
 from partners.simulator import state
+from partners.simulator.forms import SimulatedPartnerForm
 from partners.simulator.models import SimAccount, SimEnrollment, SimFault, SimVoucher, SimWebhook
 from partners.simulator.webhooks import send_events_on_commit
 
 
 @admin.register(SimFault)
 class SimFaultAdmin(admin.ModelAdmin):
+    form = SimulatedPartnerForm
     list_display = [
         "partner",
         "latency_ms",
@@ -22,6 +24,7 @@ class SimFaultAdmin(admin.ModelAdmin):
 
 @admin.register(SimAccount)
 class SimAccountAdmin(admin.ModelAdmin):
+    form = SimulatedPartnerForm
     list_display = ["external_id", "partner", "email", "reference", "created_at"]
     list_filter = ["partner"]
     search_fields = ["external_id", "email", "reference"]
@@ -39,6 +42,7 @@ def _advance(request, queryset, **how) -> None:
 
 @admin.register(SimEnrollment)
 class SimEnrollmentAdmin(admin.ModelAdmin):
+    form = SimulatedPartnerForm
     list_display = [
         "external_id",
         "partner",
@@ -72,6 +76,7 @@ class SimEnrollmentAdmin(admin.ModelAdmin):
 
 @admin.register(SimVoucher)
 class SimVoucherAdmin(admin.ModelAdmin):
+    form = SimulatedPartnerForm
     list_display = ["code", "partner", "course_code", "account", "used", "expires_at"]
     list_filter = ["partner", "used"]
     list_select_related = ["account"]
@@ -79,6 +84,7 @@ class SimVoucherAdmin(admin.ModelAdmin):
 
 @admin.register(SimWebhook)
 class SimWebhookAdmin(admin.ModelAdmin):
+    form = SimulatedPartnerForm
     list_display = ["sent_at", "partner", "event_type", "webhook_id", "response_status", "error"]
     list_filter = ["partner", "event_type", "response_status"]
     search_fields = ["webhook_id"]

@@ -7,6 +7,7 @@ import time
 
 from django.http import HttpResponse, JsonResponse
 
+from partners.registry import entries
 from partners.simulator.models import SimFault
 
 
@@ -38,6 +39,11 @@ def inject(fault: SimFault, rng=random.random, sleep=time.sleep) -> HttpResponse
 
 
 def set_faults(partner: str, **values) -> SimFault:
+    """Faults for one simulated partner; a slug that is not one (a typo, "HSI") is
+    refused, since its faults would match no request."""
+    simulated = [entry.slug for entry in entries() if entry.contract]
+    if partner not in simulated:
+        raise ValueError(f"{partner!r} is not a simulated partner; one of: {', '.join(simulated)}")
     fault, _ = SimFault.objects.update_or_create(partner=partner, defaults=values)
     return fault
 
