@@ -311,3 +311,6 @@ class ApiIdempotencyKeyAdmin(RecordAdmin):
 
 # Roster batches, the "Export roster" page and downloads (enrollments/admin_rosters.py).
 from enrollments import admin_rosters  # noqa: E402, F401
+
+# Result imports: the "Import results" page, previews, Apply, downloads (admin_imports.py).
+from enrollments import admin_imports  # noqa: E402, F401

@@ -15,6 +15,8 @@ from enrollments.models import (
     EnrollmentEvent,
     EnrollmentStatus,
     PartnerAccount,
+    ResultImport,
+    ResultImportRow,
     RosterExport,
     Student,
     StudentEmail,
@@ -179,6 +181,29 @@ def make_roster_export(**kw):
     return batch
 
 
+def make_result_import(**kw):
+    """A previewed result import of one matched row, with its small CSV file."""
+    enrollment = kw.pop("enrollment", None) or make_enrollment(status=EnrollmentStatus.ACTIVE)
+    kw.setdefault("partner", enrollment.partner)
+    kw.setdefault("mapping", "template")
+    kw.setdefault("original_name", "results.csv")
+    kw.setdefault("counts", {"matched": 1})
+    record = ResultImport(**kw)
+    content = b"Email,Course Code,Status,Progress\r\nstudent@example.org,C,In Progress,50\r\n"
+    record.size = len(content)
+    record.file.save(f"test-results-{next(_seq)}.csv", ContentFile(content))
+    ResultImportRow.objects.create(
+        result_import=record,
+        line=2,
+        data={"Email": "student@example.org", "Course Code": "C", "Status": "In Progress"},
+        outcome="matched",
+        reason="In Progress: progress percent 50",
+        matched_by="e-mail",
+        enrollment=enrollment,
+    )
+    return record
+
+
 MAKERS = {
     Partner: make_partner,
     PartnerCourse: make_course,
@@ -196,4 +221,5 @@ MAKERS = {
     StudentEmail: make_student_email,
     ApiIdempotencyKey: make_api_key,
     RosterExport: make_roster_export,
+    ResultImport: make_result_import,
 }
