@@ -16,15 +16,20 @@ app.autodiscover_tasks()
 logger = logging.getLogger(__name__)
 
 
-def send(task_name: str, *args) -> None:
-    """Queue the task registered as `task_name` (run in-process without a broker).
+def send(task_name: str, *args, countdown: float | None = None) -> None:
+    """Queue the task registered as `task_name` (run in-process without a broker), to
+    run `countdown` seconds from now if given (in-process it runs at once).
 
     Services name the task they hand work to rather than import it: the tasks module
     imports the services, so this keeps the dependency one way (tasks -> services)."""
     if task_name not in app.tasks:
         # A web process never imports the tasks modules itself: load them (once).
         app.loader.import_default_modules()
-    app.tasks[task_name].delay(*args)
+    task = app.tasks[task_name]
+    if countdown is None:
+        task.delay(*args)
+    else:
+        task.apply_async(args, countdown=countdown)
 
 
 def enqueue_on_commit(task_name: str, *args) -> None:

@@ -9,7 +9,9 @@ Retry policy: at most `max_attempts` attempts; connection errors, timeouts, 408,
 `Retry-After` (seconds or an HTTP date) replaces the backoff up to `retry_after_cap`,
 beyond which the call fails at once as rate-limited carrying the wait, so the caller can
 reschedule instead of holding a worker. Other 4xx are never retried. POST and PATCH are
-retried only when they carry an `Idempotency-Key`.
+retried only when they carry an `Idempotency-Key`. A caller that can reschedule itself
+(provisioning, a Celery task) asks for one attempt per call (`retry_in_call=False` in
+partners.context) and waits `retry_delay()` off the worker: a slot never sleeps.
 
 A call that cannot be made (no base URL, a credential the adapter needs is not set) raises
 `PartnerConfigurationError` naming the variable before anything is sent: it is not
@@ -111,10 +113,14 @@ class _Backoff:
 
     def __call__(self, retry_state) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
+        return self.seconds(retry_state.attempt_number, exc)
+
+    def seconds(self, attempt: int, exc: BaseException | None) -> float:
+        """The wait after attempt number `attempt` failed with `exc`."""
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
             return min(retry_after, self.cap)
-        delay = self.base * 2 ** (retry_state.attempt_number - 1)
+        delay = self.base * 2 ** (attempt - 1)
         return delay + self.rng(0, delay * self.jitter)
 
 
@@ -190,7 +196,9 @@ class PartnerClient:
             all_headers["Idempotency-Key"] = idempotency_key
         may_retry = method in IDEMPOTENT_METHODS or bool(idempotency_key)
         retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts if may_retry else 1),
+            stop=stop_after_attempt(
+                self.max_attempts if may_retry and context.retry_in_call else 1
+            ),
             wait=self.backoff,
             retry=retry_if_exception(self._worth_retrying),
             sleep=self.sleep,
@@ -215,6 +223,15 @@ class PartnerClient:
 
     def post(self, path: str, *, operation: str, **kwargs) -> PartnerResponse:
         return self.request("POST", path, operation=operation, **kwargs)
+
+    def retry_delay(self, attempt: int, error: PartnerError) -> float | None:
+        """For a caller that retries by rescheduling itself (`retry_in_call=False` in
+        partners.context): seconds to wait before attempt `attempt + 1` after attempt
+        `attempt` failed with `error`, by the same policy as the retries in a call; None
+        when the error is not worth retrying or the attempts are spent."""
+        if attempt >= self.max_attempts or not self._worth_retrying(error):
+            return None
+        return self.backoff.seconds(attempt, error)
 
     # -- one attempt ------------------------------------------------------------------
 

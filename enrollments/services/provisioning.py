@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from config.celery import send
+from config.celery import BrokerError, send
 from enrollments.models import Enrollment, EnrollmentStatus, PartnerAccount, Voucher, VoucherStatus
 from enrollments.services import notifications
 from enrollments.services.transitions import enrollment_status_changed
@@ -105,7 +105,9 @@ def enrollment_provision(*, enrollment_id: int, force: bool = False) -> Enrollme
         return enrollment_hand_out(enrollment)
 
     temporary_password: str | None = None
-    with partner_call_context(enrollment_id=enrollment.pk):
+    # No sleeping between attempts inside the call: a transient failure re-queues this
+    # task with the client's backoff as countdown (_retry_later), freeing the slot.
+    with partner_call_context(enrollment_id=enrollment.pk, retry_in_call=False):
         try:
             adapter = get_adapter(partner.slug)
             account, temporary_password = ensure_partner_account(adapter, enrollment)
@@ -130,7 +132,7 @@ def enrollment_provision(*, enrollment_id: int, force: bool = False) -> Enrollme
             hand_over_password(enrollment, temporary_password)
             return enrollment
         except PartnerTransientError as exc:
-            _defer(enrollment, exc, delay=backoff_delay(enrollment.attempts + 1))
+            _retry_later(enrollment, exc)
             hand_over_password(enrollment, temporary_password)
             return enrollment
         except (PartnerPermanentError, PartnerConfigurationError) as exc:
@@ -271,6 +273,27 @@ def _defer(enrollment: Enrollment, exc: Exception, *, delay: timedelta, count: b
         next_attempt_at=timezone.now() + delay,
     )
     logger.info("Enrollment %s deferred %s: %s", enrollment.pk, delay, exc)
+
+
+def _retry_later(enrollment: Enrollment, exc: PartnerTransientError) -> None:
+    """A transient failure. The partner client's own retries (<SLUG>_MAX_RETRIES attempts,
+    1 s, 2 s … apart) happen as this task re-queued with that countdown, so no worker slot
+    sleeps through the wait; once they are spent the next attempt is minutes away
+    (backoff_delay) and the reconcile job re-drives it. Both set next_attempt_at, so a
+    re-queued task that is lost is re-driven too."""
+    client = get_adapter(enrollment.partner.slug).client
+    failed = enrollment.attempts + 1
+    seconds = client.retry_delay(failed, exc)
+    if seconds is None:
+        _defer(enrollment, exc, delay=backoff_delay(failed - client.max_attempts + 1))
+        return
+    _defer(enrollment, exc, delay=timedelta(seconds=seconds))
+    try:
+        send("enrollments.tasks.provision_enrollment", enrollment.pk, countdown=seconds)
+    except (BrokerError, OSError) as error:
+        logger.warning(
+            "Could not re-queue enrollment %s (%s): reconcile will", enrollment.pk, error
+        )
 
 
 def provisioning_failed(enrollment: Enrollment, exc: Exception) -> None:

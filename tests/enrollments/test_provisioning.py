@@ -69,7 +69,8 @@ def test_resumes_after_partial_failure_without_a_second_account(live_simulator, 
     enrollment.refresh_from_db()
     assert enrollment.status == EnrollmentStatus.REQUESTED
     assert enrollment.attempts == 1 and "PartnerServerError" in enrollment.last_error
-    assert enrollment.next_attempt_at > timezone.now() + timedelta(seconds=50)
+    # Due again after the client's first backoff (about 1 s), the task re-queued for then.
+    assert timezone.now() < enrollment.next_attempt_at < timezone.now() + timedelta(seconds=2)
 
     assert enrollment_provision(enrollment_id=enrollment.pk) is None  # not due yet
     due_now(enrollment)
@@ -88,12 +89,18 @@ def test_outage_backs_off_then_the_breaker_defers_without_counting(live_simulato
     enrollment = enrollment_create(student=make_student(), course=course("nds"))
     enrollment.refresh_from_db()
     assert enrollment.status == EnrollmentStatus.REQUESTED and enrollment.attempts == 1
+    # One attempt per run (the task re-queues itself): the third failure opens the breaker.
+    for attempts in (2, 3):
+        due_now(enrollment)
+        enrollment_provision(enrollment_id=enrollment.pk)
+        enrollment.refresh_from_db()
+        assert enrollment.attempts == attempts and "503" in enrollment.last_error
     assert breaker_for("nds").current_state == "open"
 
     due_now(enrollment)
     enrollment_provision(enrollment_id=enrollment.pk)
     enrollment.refresh_from_db()
-    assert enrollment.attempts == 1 and "PartnerCircuitOpenError" in enrollment.last_error
+    assert enrollment.attempts == 3 and "PartnerCircuitOpenError" in enrollment.last_error
     assert enrollment.next_attempt_at > timezone.now() + timedelta(seconds=30)
 
     clear_faults("nds")

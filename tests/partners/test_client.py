@@ -107,6 +107,23 @@ def test_retries_stop_after_max_attempts(client, sleeps):
 
 
 @responses.activate
+def test_a_caller_that_reschedules_gets_one_attempt_and_the_delay_to_wait(client, sleeps):
+    """retry_in_call=False (provisioning): no sleep in the call, which would hold a worker
+    slot; retry_delay() gives the same backoff for the caller's countdown."""
+    responses.get(f"{BASE}/p", status=503)
+    client.backoff.rng = lambda low, high: high
+    with partner_call_context(retry_in_call=False), pytest.raises(PartnerTransientError) as caught:
+        client.get("/p", operation="get_progress")
+    assert len(responses.calls) == 1 and sleeps == []
+    assert client.retry_delay(1, caught.value) == 1.25
+    assert client.retry_delay(2, caught.value) == 2.5
+    assert client.retry_delay(3, caught.value) is None  # max_attempts spent
+    caught.value.retry_after = 7.0
+    assert client.retry_delay(1, caught.value) == 7.0
+    assert client.retry_delay(1, PartnerRejectedError("no", partner="hsi")) is None
+
+
+@responses.activate
 def test_timeouts_and_connection_errors_are_transient_and_retried(client):
     responses.get(f"{BASE}/p", body=requests.ReadTimeout("slow"))
     responses.get(f"{BASE}/p", body=requests.ConnectionError("refused"))
