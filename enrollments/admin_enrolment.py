@@ -42,6 +42,7 @@ def enrol_page(
             return HttpResponseRedirect(done_url or request.get_full_path())
         preview = services.enrolment_preview(course=course, students=students, cohort=cohort)
     opts = modeladmin.model._meta
+    changelist_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
     return TemplateResponse(
         request,
         "admin/enrollments/enrol.html",
@@ -54,7 +55,8 @@ def enrol_page(
             "cohort": cohort,
             "hidden": hidden or [],
             "opts": opts,
-            "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+            "changelist_url": changelist_url,
+            "cancel_url": done_url or changelist_url,
         },
     )
 

@@ -275,6 +275,7 @@ class StudentAdmin(admin_actions.EnrolPermissionMixin, admin.ModelAdmin):
                     form.is_valid()
         else:
             form = StudentImportForm(initial={"cohort": request.GET.get("cohort")})
+        new_cohort = form.cleaned_data.get("new_cohort", "").strip() if preview else ""
         return TemplateResponse(
             request,
             "admin/enrollments/student/import.html",
@@ -284,7 +285,9 @@ class StudentAdmin(admin_actions.EnrolPermissionMixin, admin.ModelAdmin):
                 "opts": self.model._meta,
                 "form": form,
                 "preview": preview,
-                "new_cohort": form.cleaned_data.get("new_cohort") if preview else "",
+                "new_cohort": new_cohort,
+                "preview_cohort_exists": bool(new_cohort)
+                and Cohort.objects.filter(name=new_cohort).exists(),
             },
         )
 
