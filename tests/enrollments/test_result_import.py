@@ -578,3 +578,56 @@ def test_a_20_mb_file_is_refused_by_its_size_without_being_read(
         )
     # Under a higher limit the same file is read (and found to be padding, not text).
     assert allowed.status == ImportStatus.REFUSED and "binary data" in allowed.error
+
+
+# --- manage.py import_results ------------------------------------------------------------
+
+
+def run(*args) -> str:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("import_results", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_the_command_previews_with_dry_run_then_applies(gradebook_class):
+    before = snapshot()
+    broken = str(FIXTURES / "careersafe_gradebook_broken.csv")
+
+    shown = run("careersafe", broken, "--dry-run")
+
+    assert "matched         2" in shown and "unmatched       1" in shown
+    assert "invalid         2" in shown and "ignored         1" in shown
+    assert "     3  invalid    Status Date '31/02/2026' is not a date" in shown
+    assert "     4  unmatched  no student with partner account id 'CS-M-9999'" in shown
+    assert "Dry run: nothing applied" in shown
+    assert snapshot() == before
+    assert ResultImport.objects.get().status == ImportStatus.PREVIEWED
+
+    applied = run("careersafe", broken, "--mapping", "gradebook")
+    assert "Applied:" in applied and "applied         2" in applied
+    assert Enrollment.objects.get(pk=gradebook_class["ana"].pk).status == "completed"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("nope", "x.csv"), "Unknown partner 'nope'"),
+        (("careersafe", "/no/such/file.csv"), "Cannot read /no/such/file.csv: No such file"),
+        (
+            ("careersafe", "careersafe_gradebook.csv", "--mapping", "cards"),
+            "no result mapping 'cards'",
+        ),
+        (("careersafe", "not_a_table.pdf"), "This is a PDF document, not a CSV or XLSX file."),
+    ],
+)
+def test_the_command_says_clearly_what_is_wrong(catalogue, args, message):
+    from django.core.management import CommandError
+
+    args = [str(FIXTURES / a) if a.endswith((".csv", ".pdf")) and "/" not in a else a for a in args]
+    with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        run(*args)
+    assert not EnrollmentEvent.objects.exists()
