@@ -208,3 +208,26 @@ def test_a_live_refusal_shows_the_status_and_the_partners_words(live_hsi):
     assert rows["enroll"][:2] == ["FAIL", "422"]
     assert "HTTP 422 PartnerRejectedError" in rows["enroll"][-1]
     assert "unknown_course" in rows["enroll"][-1]
+
+
+def test_a_completion_status_the_adapter_does_not_know_fails_the_completed_read(
+    live_simulator, monkeypatch
+):
+    """The partner says "completed" in words the adapter's table does not have (a renamed
+    status): the finished course reads as not completed, and the smoke test says so."""
+    from dataclasses import replace
+
+    from partners.hsi import constants as c
+    from partners.hsi.adapter import HsiAdapter
+
+    states = {k: v for k, v in c.PROGRESS_FIELDS.states.items() if k != c.STATUS_COMPLETED}
+    monkeypatch.setattr(HsiAdapter, "progress_fields", replace(c.PROGRESS_FIELDS, states=states))
+
+    output, code = smoke("hsi")
+
+    rows = table_rows(output)
+    assert code == 1
+    assert rows["get_progress"][0] == "pass"
+    assert rows["get_progress (completed)"][:2] == ["FAIL", "200"]
+    assert "reads as not completed" in rows["get_progress (completed)"][-1]
+    assert "check the status mapping" in rows["get_progress (completed)"][-1]

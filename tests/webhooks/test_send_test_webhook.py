@@ -51,8 +51,8 @@ def test_a_test_id_is_stored_processed_and_closed_as_ignored(live_simulator):
 def test_a_cancelled_enrollment_is_named_and_left_unchanged(live_simulator):
     """The one kind of real enrollment a test event may name: the write path ignores
     every event for it, and says so."""
-    open_one = enrollment_for("nrf", status=EnrollmentStatus.SUBMITTED)
     cancelled = enrollment_for("nrf", status=EnrollmentStatus.CANCELLED, progress_percent=20)
+    open_one = enrollment_for("nrf", status=EnrollmentStatus.SUBMITTED)  # the newest
 
     output, code = send("nrf", "--type", "course.completed")
 
