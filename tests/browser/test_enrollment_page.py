@@ -66,3 +66,35 @@ def test_readme_demo_from_the_enrollment_page_to_a_certificate(admin_page, shot,
     ).to_be_visible()
     shot(page, "enrollment-completed")
     assert steps.count == 4
+
+
+def test_view_only_staff_see_the_record_without_buttons_and_cannot_cancel(
+    view_only_page, shot, steps
+):
+    page = view_only_page
+    enrollment = enrolled("NDS-DER")
+
+    steps.goto(page, page_of(enrollment))
+    record = page.get_by_role("region", name="Enrollment")
+    expect(record.get_by_text("Active", exact=True)).to_be_visible()
+    expect(record.get_by_role("button")).to_have_count(0)
+    expect(record.get_by_text("acting on it needs the permission")).to_be_visible()
+    expect(page.get_by_role("table").filter(has=page.get_by_text("When"))).to_be_visible()
+    shot(page, "view-only-record")
+
+    # What the Cancel button would post, forged with the user's own session and token.
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    forged = page.request.post(
+        page_of(enrollment),
+        form={
+            "csrfmiddlewaretoken": token,
+            "CHANGE_FORM-action": "cancel",
+            "_selected_action": str(enrollment.pk),
+        },
+        max_redirects=0,
+    )
+    assert forged.status == 403, forged.status
+    assert "CSRF" not in forged.text()  # refused for the permission, not the token
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.ACTIVE
+    assert steps.count == 1
