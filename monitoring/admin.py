@@ -55,7 +55,6 @@ class PartnerRequestLogAdmin(RecordAdmin):
         "created_at",
         "partner",
         "operation",
-        "method",
         "status_code",
         "outcome",
         "duration_ms",
