@@ -101,15 +101,14 @@ def message_summary(modeladmin, request, *, course, results) -> None:
             ),
         )
         more = len(rows) - NAMES_LISTED
-        parts.append(
-            format_html(
-                "Not enrolled, {} ({}): {}{}.",
-                reason,
-                len(rows),
-                links,
-                f" and {more} more" if more > 0 else "",
+        if more > 0:
+            everyone = (
+                reverse("admin:enrollments_student_changelist")
+                + "?id__in="
+                + ",".join(str(r.student.pk) for r in rows)
             )
-        )
+            links = format_html('{} and <a href="{}">{} more</a>', links, everyone, more)
+        parts.append(format_html("Not enrolled, {} ({}): {}.", reason, len(rows), links))
         if reason == services.cohorts.NO_VOUCHER:
             parts.append(
                 format_html(
