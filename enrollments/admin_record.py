@@ -121,6 +121,10 @@ def enrollment_record(model_admin, request, enrollment: Enrollment) -> dict:
         "action_prefix": ActionLocation.CHANGE_FORM.value,
         "can_record_outcome": model_admin.has_change_permission(request, enrollment),
         "certificate": certificate,
+        # Progress is as fresh as the partner's last word: an event or a sync.
+        "heard_at": max(
+            (t for t in (enrollment.last_event_at, enrollment.last_synced_at) if t), default=None
+        ),
         "error": error,
         "error_then": error_then,
         "timeline": enrollment_timeline(enrollment),
