@@ -16,7 +16,7 @@ from monitoring.admin_filters import (
     StatusClassFilter,
 )
 from monitoring.links import alert_links
-from monitoring.models import Alert, PartnerRequestLog
+from monitoring.models import Alert, PartnerCallHour, PartnerRequestLog
 
 PRE = '<pre style="white-space: pre-wrap; max-height: 40em; overflow: auto; margin: 0">{}</pre>'
 
@@ -203,3 +203,14 @@ class AlertAdmin(RecordAdmin):
     @admin.display(description="notifications")
     def notifications_pretty(self, obj: Alert) -> str:
         return format_html(PRE, pretty(obj.notifications))
+
+
+@admin.register(PartnerCallHour)
+class PartnerCallHourAdmin(RecordAdmin):
+    """The hourly counts the dashboard's charts read (kept by the recorder)."""
+
+    list_display = ["hour", "partner", "calls", "errors", "refused"]
+    list_filter = ["partner"]
+    list_select_related = ["partner"]
+    ordering = ["-hour", "partner"]
+    show_facets = admin.ShowFacets.NEVER

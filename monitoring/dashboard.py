@@ -1,9 +1,10 @@
 """What the monitoring dashboard shows, read with a fixed number of aggregate queries.
 
-Nothing here loops over rows in Python: calls are bucketed by time in SQL (Unix-epoch
-arithmetic that SQLite and PostgreSQL both run natively) and latency is counted into
-histogram buckets in the same pass, from which percentiles are estimated the way
-Prometheus estimates them. The request-log aggregates read only the covering indexes.
+Nothing here loops over rows in Python: the charts sum the hourly counts the recorder
+keeps as it writes request logs (PartnerCallHour, monitoring/rollups.py) into time
+buckets in SQL (Unix-epoch arithmetic that SQLite and PostgreSQL both run natively),
+latency histogram buckets included, from which percentiles are estimated the way
+Prometheus estimates them. The partner cards read the logs of the alert window only.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from django.utils import timezone
 from enrollments.models import Enrollment, EnrollmentStatus
 from monitoring.charts import AMBER, BLUE, GREEN, GREY, PURPLE, RED, Series, bar_chart, line_chart
 from monitoring.links import partner_calls_url
-from monitoring.models import PartnerRequestLog
-from monitoring.partner_activity import call_aggregates, quantile_ms
+from monitoring.models import PartnerCallHour
+from monitoring.partner_activity import quantile_ms
+from monitoring.rollups import COUNTS
 from monitoring.templatetags.monitoring_format import duration
 from partners.health import HealthStatus, PartnerHealth, partners_health
 from partners.models import Partner
@@ -70,46 +72,30 @@ class Point:
         return self.errors / self.calls if self.calls else None
 
 
-# A time bucket is final once it ended this long ago (a request log is stamped when its
-# row is written, so only transactions still open can add to a bucket that has ended).
-SETTLE_SECONDS = 120
-
-
 def _bucket_rows(*, since: int, seconds: int, partner_id) -> dict[int, dict]:
-    logs = PartnerRequestLog.objects.filter(created_at__gte=datetime.fromtimestamp(since, tz=UTC))
+    """The hourly counts (PartnerCallHour, kept as logs are written) summed into
+    `seconds`-wide buckets from `since`: a few rows per partner and hour, never the logs."""
+    hours = PartnerCallHour.objects.filter(hour__gte=datetime.fromtimestamp(since, tz=UTC))
     if partner_id:
-        logs = logs.filter(partner_id=partner_id)
+        hours = hours.filter(partner_id=partner_id)
     rows = (
-        logs.annotate(bucket=EpochBucket("created_at", seconds))
+        hours.annotate(bucket=EpochBucket("hour", seconds))
         .values("bucket")
-        .annotate(**call_aggregates())
+        .annotate(**{name: Sum(name) for name in COUNTS})
         .order_by("bucket")
     )
     return {row.pop("bucket"): row for row in rows}
 
 
 def call_series(*, end: datetime, span: timedelta, step: timedelta, partner_id=None) -> list[Point]:
-    """One Point per `step` over `span` up to `end`, empty buckets included.
-
-    Buckets that are over never change, so they are kept in the cache and only the
-    buckets since the last final one are aggregated again: one query either way, and
-    after the first view it reads minutes of rows instead of days."""
+    """One Point per `step` (whole hours) over `span` up to `end`, empty buckets included:
+    one query over the hourly counts."""
     seconds = int(step.total_seconds())
+    if seconds % 3600:
+        raise ValueError("The series are read from hourly counts: the step is whole hours.")
     end_ts = int(end.timestamp())
     first = ((end_ts - int(span.total_seconds())) // seconds + 1) * seconds
-    key = f"monitoring:series:v1:{partner_id or 'all'}:{seconds}"
-    cached = cache.get(key)
-    if cached and first <= cached["final_until"] <= end_ts:
-        rows = {b: row for b, row in cached["rows"].items() if b >= first}
-        rows.update(
-            _bucket_rows(since=cached["final_until"], seconds=seconds, partner_id=partner_id)
-        )
-    else:
-        rows = _bucket_rows(since=first, seconds=seconds, partner_id=partner_id)
-    final_until = max(first, (end_ts - SETTLE_SECONDS) // seconds * seconds)
-    final = {b: row for b, row in rows.items() if b < final_until}
-    cache.set(key, {"final_until": final_until, "rows": final}, int(span.total_seconds()))
-
+    rows = _bucket_rows(since=first, seconds=seconds, partner_id=partner_id)
     points = []
     for start in range(first, end_ts + 1, seconds):
         row = rows.get(start)

@@ -68,6 +68,41 @@ class PartnerRequestLog(models.Model):
         return f"{self.method} {self.operation} {self.status_code or self.error_class}"
 
 
+class PartnerCallHour(models.Model):
+    """One partner's calls in one hour (UTC), kept by the recorder in the same transaction
+    as the request logs it writes (monitoring/recorder.py): the dashboard's charts read
+    these few rows instead of aggregating the logs. The counts are those of
+    monitoring.partner_activity.call_aggregates: calls sent, failed and refused, and the
+    cumulative latency histogram (`le_<ms>`: sent calls that took at most that long)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField()
+    calls = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    le_50 = models.PositiveIntegerField(default=0)
+    le_100 = models.PositiveIntegerField(default=0)
+    le_250 = models.PositiveIntegerField(default=0)
+    le_500 = models.PositiveIntegerField(default=0)
+    le_1000 = models.PositiveIntegerField(default=0)
+    le_2500 = models.PositiveIntegerField(default=0)
+    le_5000 = models.PositiveIntegerField(default=0)
+    le_10000 = models.PositiveIntegerField(default=0)
+    le_30000 = models.PositiveIntegerField(default=0)
+    le_60000 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "partner calls per hour"
+        verbose_name_plural = "partner calls per hour"
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "hour"], name="callhour_one_per_partner")
+        ]
+        indexes = [models.Index(fields=["hour", "partner"], name="callhour_time")]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} {self.hour:%Y-%m-%d %H:00}: {self.calls} calls"
+
+
 class AlertSeverity(models.TextChoices):
     WARNING = "warning", "Warning"
     CRITICAL = "critical", "Critical"

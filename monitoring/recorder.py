@@ -18,9 +18,10 @@ import threading
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import close_old_connections, connection, connections
+from django.db import close_old_connections, connection, connections, transaction
 
 from monitoring.models import PartnerRequestLog
+from monitoring.rollups import add_to_rollups
 from partners.models import Partner
 from partners.signals import CallRecord
 
@@ -58,7 +59,9 @@ def write_records(records: Iterable[CallRecord]) -> int:
                 response_body=r.response_body,
             )
         )
-    PartnerRequestLog.objects.bulk_create(rows, batch_size=500)
+    with transaction.atomic():
+        PartnerRequestLog.objects.bulk_create(rows, batch_size=500)
+        add_to_rollups(rows)  # the dashboard's hourly counts, in the same transaction
     return len(rows)
 
 

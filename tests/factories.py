@@ -23,7 +23,7 @@ from enrollments.models import (
     Voucher,
     VoucherStatus,
 )
-from monitoring.models import Alert, CallOutcome, PartnerRequestLog
+from monitoring.models import Alert, CallOutcome, PartnerCallHour, PartnerRequestLog
 from partners.models import Partner, PartnerCourse
 from webhooks.models import DeliveryVerdict, EventStatus, WebhookDelivery, WebhookEvent
 
@@ -204,6 +204,15 @@ def make_result_import(**kw):
     return record
 
 
+def make_call_hour(**kw) -> PartnerCallHour:
+    n = next(_seq)
+    kw.setdefault("partner", partner())
+    kw.setdefault("hour", timezone.now().replace(minute=0, second=0, microsecond=0))
+    kw["hour"] -= timedelta(hours=n)
+    kw.setdefault("calls", 3)
+    return PartnerCallHour.objects.create(**kw)
+
+
 MAKERS = {
     Partner: make_partner,
     PartnerCourse: make_course,
@@ -216,6 +225,7 @@ MAKERS = {
     WebhookDelivery: make_delivery,
     WebhookEvent: make_event,
     PartnerRequestLog: make_request_log,
+    PartnerCallHour: make_call_hour,
     Alert: make_alert,
     EnrollmentEvent: make_enrollment_event,
     StudentEmail: make_student_email,

@@ -12,9 +12,10 @@ import sentry_sdk
 from django.core.cache import cache
 from sentry_sdk.transport import Transport
 
-from monitoring.models import CallOutcome, PartnerRequestLog
+from monitoring.models import CallOutcome
+from monitoring.recorder import write_records
 from partners.breakers import reset_breakers
-from partners.models import Partner
+from partners.signals import CallRecord
 
 SLACK_URL = "https://hooks.slack.test/services/T000/B000/XXXX"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -98,19 +99,20 @@ def log_calls(
     operation: str = "enroll",
     status_code: int | None = None,
 ) -> None:
-    """`count` attempts for a partner, stamped with the (frozen) current time."""
+    """`count` attempts for a partner, stamped with the (frozen) current time, written as
+    the client's hook writes them (the recorder: the logs and their hourly counts)."""
     if status_code is None:
         status_code = {"success": 200, "client_error": 404, "server_error": 503}.get(outcome)
-    partner = Partner.objects.get(slug=slug)
-    PartnerRequestLog.objects.bulk_create(
-        PartnerRequestLog(
-            partner=partner,
+    write_records(
+        CallRecord(
+            partner=slug,
             operation=operation,
             method="POST",
             url=f"https://{slug}.partner.test/{operation}",
             status_code=status_code,
             outcome=outcome,
             duration_ms=duration_ms,
+            attempt=1,
         )
         for _ in range(count)
     )
