@@ -185,8 +185,6 @@ def _read_xlsx(content: bytes) -> list[list[str]]:
 def _cell(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # a reference typed as a number: 1042, not 1042.0
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value).strip()

@@ -27,7 +27,9 @@ def table(*rows):
 
 
 def test_preview_says_what_each_row_will_do_and_writes_nothing():
-    make_student(external_ref="R-1", first_name="Ann", last_name="Lee", email="ann@example.org")
+    make_student(
+        external_ref="R-1", first_name="Ann", last_name="Lee", email="ann@example.org", phone="555"
+    )
     make_student(external_ref="R-2", first_name="Bo", last_name="Ray", email="bo@example.org")
     rows = table(
         ("R-1", "Ann", "Lee", "ANN@example.org", ""),  # same (e-mail case, empty phone)
@@ -82,6 +84,30 @@ def test_apply_creates_updates_and_adds_every_valid_row_to_the_cohort():
     again = students_import_apply(table=rows, cohort=cohort)
     assert [r.outcome for r in again.rows] == ["unchanged", "unchanged", "invalid"]
     assert Student.objects.filter(external_ref__in=["R-2", "R-3"]).count() == 2
+
+
+def test_a_row_refused_as_it_is_written_is_reported_and_the_others_still_imported(monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from enrollments.services import students as service
+
+    real = service.student_create
+
+    def create(**fields):
+        if fields["external_ref"] == "R-2":
+            raise ValidationError({"external_ref": "A student with this reference already exists."})
+        return real(**fields)
+
+    monkeypatch.setattr(service, "student_create", create)
+    rows = table(("R-1", "Ann", "Lee", "ann@example.org", ""), ("R-2", "Bo", "Ray", "bo@x.org", ""))
+
+    result = students_import_apply(table=rows)
+
+    assert [(r.outcome, r.reason) for r in result.rows] == [
+        ("created", ""),
+        ("invalid", "A student with this reference already exists."),
+    ]
+    assert list(Student.objects.values_list("external_ref", flat=True)) == ["R-1"]
 
 
 def test_a_reference_taken_between_preview_and_apply_becomes_an_update():
