@@ -44,8 +44,8 @@ run: export DEBUG ?= true
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	@$(PY) manage.py ensure_admin --url http://127.0.0.1:$(PORT)/admin/
-	$(PY) manage.py serve 127.0.0.1:$(PORT)
+	@# The admin login is printed last, under the server's banner (and kept in var/).
+	$(PY) manage.py serve 127.0.0.1:$(PORT) --admin-login
 
 test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

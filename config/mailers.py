@@ -17,7 +17,11 @@ _SMTP_OPTIONS = {
 
 def mailers_from_url(url: str) -> dict:
     """`consolemail://`, `filemail:///var/mail/partnerhub`, `smtp+tls://user:pass@host:587`,
-    `smtp+ssl://...` → {"default": {"BACKEND": ..., "OPTIONS": {...}}}."""
+    `smtp+ssl://...` → {"default": {"BACKEND": ..., "OPTIONS": {...}}}; `consoleline://`
+    (the DEBUG default): one console line per e-mail, the message kept in a file
+    (config.console_mail)."""
+    if url.startswith("consoleline://"):
+        return {"default": {"BACKEND": "config.console_mail.OneLineConsoleBackend", "OPTIONS": {}}}
     config = environ.Env.email_url_config(url)
     backend = config["EMAIL_BACKEND"]
     options: dict = {}

@@ -149,9 +149,10 @@ STORAGES = {
 }
 
 # --- E-mail ----------------------------------------------------------------------------
-# Default: printed to the console while developing, the local SMTP server in production.
+# Default: one console line per e-mail while developing (the message in var/mail/;
+# consolemail:// prints it whole), the local SMTP server in production.
 MAILERS = mailers_from_url(
-    env.str("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+    env.str("EMAIL_URL", default="consoleline://" if DEBUG else "smtp://localhost:25")
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Partner Hub <partnerhub@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             username, password = credentials.read_text().split("\n")[:2]
             user = users.objects.filter(username=username, is_active=True).first()
             if user and user.check_password(password):
-                return f"Log in at {url} as {username} / {password}"
+                return f"Log in at {url} as {username} / {password}  (kept in {credentials})"
         staff = users.objects.filter(is_staff=True, is_active=True)
         names = ", ".join(staff.values_list("username", flat=True)[:5])
         return (
