@@ -271,24 +271,42 @@ def cohort_add_students(*, cohort: Cohort, text: str) -> CohortAddResult:
             folded |= Q(external_ref__iexact=ref)
         for student in Student.objects.filter(folded):
             by_ref_folded[student.external_ref.casefold()] = student
-    result = CohortAddResult(cohort=cohort)
+    not_found, ambiguous = [], []
     found: dict[int, Student] = {}
     for name in names:
         if "@" in name:
             students = by_email.get(name.lower(), [])
             if len(students) > 1:
-                result.ambiguous.append(name)
+                ambiguous.append(name)
                 continue
             student = students[0] if students else None
         else:
             student = by_ref.get(name) or by_ref_folded.get(name.casefold())
         if student is None:
-            result.not_found.append(name)
+            not_found.append(name)
         else:
             found.setdefault(student.pk, student)
-    members = set(cohort.students.filter(pk__in=found).values_list("pk", flat=True))
-    result.already_in = [s for pk, s in found.items() if pk in members]
-    result.added = [s for pk, s in found.items() if pk not in members]
+    result = cohort_add(cohort=cohort, students=list(found.values()))
+    result.not_found, result.ambiguous = not_found, ambiguous
+    return result
+
+
+def cohort_add(
+    *, cohort: Cohort | None, students: Iterable[Student], new_name: str = ""
+) -> CohortAddResult:
+    """Add `students` to `cohort` (or to a cohort named `new_name`, made if there is none
+    by that name); the ones already in it are reported apart."""
+    if cohort is None:
+        if not new_name.strip():
+            raise ValueError("Choose a cohort or name a new one.")
+        cohort, _ = Cohort.objects.get_or_create(name=new_name.strip())
+    students = list({s.pk: s for s in students}.values())
+    members = set(
+        cohort.students.filter(pk__in=[s.pk for s in students]).values_list("pk", flat=True)
+    )
+    result = CohortAddResult(cohort=cohort)
+    result.already_in = [s for s in students if s.pk in members]
+    result.added = [s for s in students if s.pk not in members]
     cohort.students.add(*result.added)
     return result
 
