@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from config.admin import RecordAdmin, truncated
+from config.admin import RecordAdmin, date_range_filter, truncated
 from monitoring.admin_filters import (
     AlertStateFilter,
     OperationFilter,
@@ -157,7 +157,13 @@ class AlertAdmin(RecordAdmin):
         "look_at",
         "notified",
     ]
-    list_filter = [AlertStateFilter, RuleFilter, "partner", "severity"]
+    list_filter = [
+        AlertStateFilter,
+        RuleFilter,
+        "partner",
+        "severity",
+        date_range_filter("opened_at"),
+    ]
     list_select_related = ["partner"]
     search_fields = ["rule", "message"]
     show_facets = admin.ShowFacets.NEVER
