@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import path
 from django.utils.html import format_html
 
-from config.admin import RecordAdmin
+from config.admin import AHEAD, RecordAdmin, date_range_filter, truncated
 from enrollments import admin_actions, admin_outcomes, admin_students  # noqa: F401 (registers)
 from enrollments.admin_certificates import CertificateExportMixin, ExpiresFilter
 from enrollments.admin_record import EnrollmentRecordMixin
@@ -132,9 +132,17 @@ class EnrollmentAdmin(EnrollmentRecordMixin, admin.ModelAdmin):
         "funding_source",
         "requested_at",
         "completed_at",
-        "short_error",
+        truncated("last_error", 60, description="last error", sortable=False),
     ]
-    list_filter = ["status", "partner", "funding_source", "requested_at", "completed_at"]
+    list_filter = [
+        "status",
+        "partner",
+        "funding_source",
+        "cohort",
+        date_range_filter("requested_at"),
+        date_range_filter("completed_at"),
+        date_range_filter("next_attempt_at", "next attempt", ranges=AHEAD, past=True),
+    ]
     list_select_related = ["student", "course", "partner"]
     search_fields = [
         "=id",
@@ -214,10 +222,6 @@ class EnrollmentAdmin(EnrollmentRecordMixin, admin.ModelAdmin):
             obj.progress_percent,
         )
 
-    @admin.display(description="last error")
-    def short_error(self, obj: Enrollment) -> str:
-        return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
-
 
 @admin.register(Certificate)
 class CertificateAdmin(CertificateVerificationMixin, CertificateExportMixin, admin.ModelAdmin):
@@ -273,7 +277,11 @@ class VoucherAdmin(VoucherStockMixin, admin.ModelAdmin):
         "enrollment",
         "assigned_at",
     ]
-    list_filter = ["status", "partner", "expires_at"]
+    list_filter = [
+        "status",
+        "partner",
+        date_range_filter("expires_at", "expires", ranges=AHEAD, past=True, empty="no expiry"),
+    ]
     list_select_related = [
         "partner",
         "course__partner",
@@ -297,7 +305,7 @@ class EnrollmentEventAdmin(RecordAdmin):
 @admin.register(StudentEmail)
 class StudentEmailAdmin(RecordAdmin):
     list_display = ["sent_at", "kind", "key", "recipient", "subject", "enrollment"]
-    list_filter = ["kind", "sent_at"]
+    list_filter = ["kind", "enrollment__partner", date_range_filter("sent_at")]
     list_select_related = ["enrollment__student", "enrollment__course"]
     search_fields = ["recipient", "=enrollment__id"]
 
