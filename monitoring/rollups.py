@@ -10,36 +10,39 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import connection
 
 from monitoring.metrics import LATENCY_BUCKETS
-from monitoring.models import CallOutcome, PartnerCallHour, PartnerRequestLog
+from monitoring.models import CallOutcome, PartnerCallHour
 
+# A logged call as the counts need it: (partner id, created_at, outcome, duration_ms).
+Call = tuple[int, datetime, str, int]
 LATENCY_BOUNDS_MS = tuple(int(seconds * 1000) for seconds in LATENCY_BUCKETS)
 COUNTS = ("calls", "errors", "refused", *(f"le_{bound}" for bound in LATENCY_BOUNDS_MS))
 
 
-def hourly_counts(logs: Iterable[PartnerRequestLog]) -> dict[tuple[int, object], list[int]]:
-    """(partner id, hour) -> the COUNTS of these saved logs (created_at set)."""
-    counts: dict[tuple[int, object], list[int]] = defaultdict(lambda: [0] * len(COUNTS))
-    for log in logs:
-        row = counts[(log.partner_id, log.created_at.replace(minute=0, second=0, microsecond=0))]
-        if log.outcome == CallOutcome.REFUSED:
+def hourly_counts(calls: Iterable[Call]) -> dict[tuple[int, datetime], list[int]]:
+    """(partner id, hour) -> the COUNTS of these calls."""
+    counts: dict[tuple[int, datetime], list[int]] = defaultdict(lambda: [0] * len(COUNTS))
+    for partner_id, created_at, outcome, duration_ms in calls:
+        row = counts[(partner_id, created_at.replace(minute=0, second=0, microsecond=0))]
+        if outcome == CallOutcome.REFUSED:
             row[2] += 1
             continue
         row[0] += 1
-        if log.outcome != CallOutcome.SUCCESS:
+        if outcome != CallOutcome.SUCCESS:
             row[1] += 1
         for i, bound in enumerate(LATENCY_BOUNDS_MS, start=3):
-            if log.duration_ms <= bound:
+            if duration_ms <= bound:
                 row[i] += 1
     return counts
 
 
-def add_to_rollups(logs: Iterable[PartnerRequestLog]) -> None:
-    """Add saved request logs to their hours' counts (call inside the logs' transaction)."""
-    counts = hourly_counts(logs)
+def add_to_rollups(calls: Iterable[Call]) -> None:
+    """Add logged calls to their hours' counts (call inside the logs' transaction)."""
+    counts = hourly_counts(calls)
     if not counts:
         return
     table = connection.ops.quote_name(PartnerCallHour._meta.db_table)

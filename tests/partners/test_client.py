@@ -381,8 +381,9 @@ def test_a_failing_log_receiver_never_fails_the_call(client, monkeypatch, caplog
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    # The recorder writes with bulk_create (one statement for a batch).
-    monkeypatch.setattr(recorder.PartnerRequestLog.objects, "bulk_create", broken)
+    # The recorder writes the logs and their hourly counts in one transaction: the
+    # counts failing leaves neither.
+    monkeypatch.setattr(recorder, "add_to_rollups", broken)
     responses.get(f"{BASE}/p", json={"ok": True})
     assert client.get("/p", operation="get_progress").json() == {"ok": True}
     assert not PartnerRequestLog.objects.exists()
