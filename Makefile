@@ -1,4 +1,5 @@
-# Partner Hub: `make run` starts the embedded demo, `make test` runs the whole suite.
+# Partner Hub: `make run` starts the embedded demo, `make test` runs the whole suite,
+# `make bench` every benchmark (docs/performance.md).
 SHELL := /bin/bash
 PORT ?= 8000
 VENV := .venv
@@ -10,7 +11,7 @@ FIND_PYTHON := for p in $${PYTHON:-} python3 python3.14 python3.13 python3.12 $$
 	command -v "$$p" >/dev/null 2>&1 && "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$$p"; break; }; \
 done
 
-.PHONY: run test lint format venv install install-dev migrate demo clean
+.PHONY: run test bench lint format venv install install-dev migrate demo clean
 
 venv: $(VENV)/.python-ok
 
@@ -50,6 +51,12 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Every benchmark, then a summary of its ratios: a missed target prints MISSED and does
+# not fail the target; a benchmark that cannot run does. Needs PostgreSQL, Redis,
+# redis-server and wrk (docs/performance.md). BENCH=name runs one.
+bench: $(VENV)/.installed-dev
+	$(PY) benchmarks/run.py $(BENCH)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

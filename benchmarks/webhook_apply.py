@@ -30,6 +30,7 @@ import time
 from datetime import timedelta
 
 import webhook_bench_env as bench
+from _results import result
 
 PROGRESS = (25, 50, 75, 90, 95, 99)
 
@@ -234,6 +235,14 @@ def main() -> None:
             + f"; median {ratio:.2f} (target >= 0.25)"
         )
         print(f"in-process one at a time / floor: {single_rate / floor_rate:.2f}")
+        result(
+            "webhook_apply",
+            "one worker / bare updates",
+            ratio,
+            target=0.25,
+            lower_is_better=False,
+            raw=f"{worker_rate:.0f} / {floor_rate:.0f} events/s",
+        )
     finally:
         if worker is not None:
             worker.stop()

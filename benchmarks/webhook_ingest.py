@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import webhook_bench_env as bench
+from _results import result
 
 WRK_SCRIPT = r"""
 local requests, n, i = {}, 0, 0
@@ -266,6 +267,14 @@ def report(args, runs: dict[str, list[Run]]) -> None:
     print(f"  reference / trivial:     {ratio('reference', 'trivial'):.2f}")
     print(f"  partner hub / trivial:   {ratio('partner hub', 'trivial'):.2f}")
     print(f"  partner hub / reference: {ratio('partner hub', 'reference'):.2f} (target >= 0.6)")
+    result(
+        "webhook_ingest",
+        "partner hub / reference receiver",
+        ratio("partner hub", "reference"),
+        target=0.6,
+        lower_is_better=False,
+        raw=f"{rate['partner hub']:.0f} / {rate['reference']:.0f} req/s",
+    )
 
 
 if __name__ == "__main__":
