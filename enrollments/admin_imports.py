@@ -29,6 +29,7 @@ from enrollments.models import ImportStatus, ResultImport, RowOutcome
 from enrollments.services.result_imports import (
     max_bytes,
     result_import_apply,
+    result_import_headers,
     result_import_preview,
 )
 from partners.models import Partner
@@ -205,6 +206,12 @@ class ResultImportAdmin(admin.ModelAdmin):
         if outcome in RowOutcome.values:
             rows = rows.filter(outcome=outcome)
         page = Paginator(rows.order_by("line"), ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        headers = result_import_headers(record)
+        for row in page:
+            named = [h for h in headers if h in row.data]
+            row.cells = [
+                (h, row.data[h]) for h in [*named, *(k for k in row.data if k not in named)]
+            ]
         return TemplateResponse(
             request,
             "admin/enrollments/resultimport/preview.html",
@@ -282,7 +289,7 @@ class ResultImportAdmin(admin.ModelAdmin):
             raise PermissionDenied
         record = get_object_or_404(ResultImport, pk=object_id)
         rows = record.rows.filter(outcome__in=NOT_APPLIED).order_by("line")
-        headers: list[str] = []
+        headers = result_import_headers(record)
         for data in rows.values_list("data", flat=True):
             headers.extend(h for h in data if h not in headers)
         out = io.StringIO()

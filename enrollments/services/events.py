@@ -83,12 +83,9 @@ def _lock_enrollment(event: PartnerEvent) -> Enrollment | None:
     the event carries it; else by the partner's enrollment id; else by our student
     reference and course code (the newest enrollment that is not cancelled)."""
     if event.enrollment_id is not None:
-        return (
-            Enrollment.objects.select_for_update(of=("self",))
-            .select_related("partner")
-            .filter(pk=event.enrollment_id, partner__slug=event.partner)
-            .first()
-        )
+        params = [event.partner, event.enrollment_id]
+        sql = _by_partner_id_sql(connection.vendor, "id")
+        return next(iter(Enrollment.objects.raw(sql, params)), None)
     if event.external_enrollment_id:
         params = [event.partner, event.external_enrollment_id]
         found = next(
@@ -113,9 +110,10 @@ def _lock_enrollment(event: PartnerEvent) -> Enrollment | None:
 
 
 @cache
-def _by_partner_id_sql(vendor: str) -> str:
-    """The lookup every webhook and poll makes, written once: the ORM would compile the
-    same query again for each event, which cost more than running it."""
+def _by_partner_id_sql(vendor: str, field: str = "external_enrollment_id") -> str:
+    """The lookup every webhook and poll makes (by the partner's enrollment id; by ours,
+    `field="id"`, for staff entries and import rows), written once: the ORM would compile
+    the same query again for each event, which cost more than running it."""
     qn = connection.ops.quote_name
     enrollment, partner = Enrollment._meta, Partner._meta
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
@@ -124,7 +122,7 @@ def _by_partner_id_sql(vendor: str) -> str:
         f" WHERE {qn(enrollment.get_field('partner').column)} = ("
         f"SELECT {qn(partner.pk.column)} FROM {qn(partner.db_table)}"
         f" WHERE {qn(partner.get_field('slug').column)} = %s)"
-        f" AND {qn(enrollment.get_field('external_enrollment_id').column)} = %s{lock}"
+        f" AND {qn(enrollment.get_field(field).column)} = %s{lock}"
     )
 
 

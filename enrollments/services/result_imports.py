@@ -9,8 +9,10 @@ of its mappings (partners/<slug>/reports.py), previewed row by row, then applied
   `ignored` (a second copy of a row earlier in the file). Nothing else is written.
 - Applying (`result_import_apply`) turns each matched row into an IMPORT `PartnerEvent`
   and hands it to `enrollment_apply_event`, the one write path: completions,
-  certificates and their e-mails happen exactly as for a webhook. Each row is its own
-  transaction, and one that fails is recorded with its reason while the rest go on.
+  certificates and their e-mails happen exactly as for a webhook. Rows are applied in
+  transactions of APPLY_BATCH rows, each row in its own savepoint: one that fails is
+  rolled back alone and recorded with its reason while the rest go on; a batch's events
+  and its rows' outcomes commit together (and its e-mails go after that commit).
 - The event id comes from the partner, the enrollment and what the row says, so the same
   row applied again (a second apply, the same file imported again, the same result in
   next week's report) is a no-op of the write path and shows as `unchanged`.
@@ -74,6 +76,7 @@ from partners.reports import (
     ReportRow,
     ResultMapping,
     RowInvalid,
+    UnknownMapping,
     header_key,
     mapping_for,
 )
@@ -83,6 +86,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 HEADER_SEARCH_ROWS = 10  # title lines a report may have above its header row
 CHUNK = 500  # ids per IN (...) query
+APPLY_BATCH = 100  # rows applied per transaction
 HASH_CHUNK = 1024 * 1024
 
 BY_ACCOUNT = "partner account id"
@@ -147,9 +151,25 @@ def result_import_preview(
         row.model.result_import = record
     _judge(record, rows)
     ResultImportRow.objects.bulk_create([row.model for row in rows], batch_size=1000)
-    record.counts = dict(Counter(row.model.outcome for row in rows))
+    record.counts = dict(Counter(str(row.model.outcome) for row in rows))
     record.save(update_fields=["counts"])
     return record
+
+
+def result_import_headers(record: ResultImport) -> list[str]:
+    """The report's column names in the file's order (read again from the kept file: a
+    row's JSON keeps its names but, on PostgreSQL, not their order); else as stored."""
+    if record.file and record.status != ImportStatus.REFUSED:
+        try:
+            with record.file.open("rb") as stream:
+                header, _, _ = _header_and_rows(
+                    mapping_for(record.partner.slug, record.mapping), read_table(stream).rows
+                )
+            return header
+        except (OSError, FileRefused, ColumnsMissing, UnknownMapping):
+            pass  # the file is gone or the mapping changed: the stored names will do
+    first = record.rows.order_by("line").values_list("data", flat=True).first()
+    return list(first or {})
 
 
 def _refused(record: ResultImport, error: str) -> ResultImport:
@@ -537,23 +557,24 @@ def result_import_apply(result_import: ResultImport, *, applied_by_id: int | Non
     mapping = mapping_for(result_import.partner.slug, result_import.mapping)
     rows = list(
         result_import.rows.filter(outcome=RowOutcome.MATCHED)
-        .select_related("enrollment__partner")
+        .select_related("enrollment")
         .order_by("line")
     )
     positions: dict[tuple, dict[str, int]] = {}
-    done: list[ResultImportRow] = []
-    for row in rows:
-        # Read as previewed: each row keeps its header names with its cells (a JSON
-        # object's key order is the database's, so positions are worked out per row).
-        labels = tuple(row.data)
-        if labels not in positions:
-            positions[labels] = mapping.resolve(list(labels))
-        _apply_row(result_import, mapping, positions[labels], row, applied_by_id)
-        done.append(row)
-        if len(done) >= CHUNK:
-            ResultImportRow.objects.bulk_update(done, ["outcome", "reason", "event_id"])
-            done = []
-    ResultImportRow.objects.bulk_update(done, ["outcome", "reason", "event_id"])
+    for start in range(0, len(rows), APPLY_BATCH):
+        batch = rows[start : start + APPLY_BATCH]
+        # A batch of rows is one transaction (each row in its own savepoint, so a row that
+        # fails is rolled back alone): their events and their outcomes commit together,
+        # and the database writes its pages once per batch rather than once per row.
+        with transaction.atomic():
+            for row in batch:
+                # Read as previewed: each row keeps its header names with its cells (a
+                # JSON object's key order is the database's: positions are per row).
+                labels = tuple(row.data)
+                if labels not in positions:
+                    positions[labels] = mapping.resolve(list(labels))
+                _apply_row(result_import, mapping, positions[labels], row, applied_by_id)
+            ResultImportRow.objects.bulk_update(batch, ["outcome", "reason", "event_id"])
     counts = Counter(result_import.rows.values_list("outcome", flat=True))
     result_import.counts = dict(counts)
     result_import.save(update_fields=["counts"])
