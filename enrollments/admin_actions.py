@@ -4,8 +4,9 @@ Each action asks for the model permission the REST API asks for the same operati
 (enrollments/api/views.py): creating enrollments needs `enrollments.add_enrollment`,
 acting on one (launch, sync, cancel, retry) needs `enrollments.change_enrollment`.
 The admin then neither offers an action to staff without it nor runs a forged POST of
-it (Django answers "No action selected." and calls nothing); the intermediate enrol
-page posts back through the same action, so it is held by the same check.
+it (Django answers "No action selected." and calls nothing). The enrol actions live in
+enrollments/admin_enrolment.py (a preview, then one summary); their page posts back
+through the same action, so it is held by the same check.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 
 from enrollments import services
 from enrollments.models import FundingSource
@@ -41,73 +41,6 @@ class EnrolPermissionMixin:
 
     def has_enroll_permission(self, request) -> bool:
         return request.user.has_perm("enrollments.add_enrollment")
-
-
-def _enroll_page(modeladmin, request, queryset, *, title: str, run):
-    """The intermediate page: choose a course, then enrol and report per student."""
-    if "apply" in request.POST:
-        form = EnrollInCourseForm(request.POST)
-        if form.is_valid():
-            results = run(form.cleaned_data)
-            done = [r for r in results if r.enrollment]
-            for r in results:
-                if r.error:
-                    modeladmin.message_user(request, f"{r.student}: {r.error}", messages.WARNING)
-            course = form.cleaned_data["course"]
-            modeladmin.message_user(
-                request,
-                f"{len(done)} of {len(results)} student(s) enrolled in {course}.",
-                messages.SUCCESS if done else messages.WARNING,
-            )
-            return HttpResponseRedirect(request.get_full_path())
-    else:
-        form = EnrollInCourseForm()
-    return TemplateResponse(
-        request,
-        "admin/enrollments/enroll_in_course.html",
-        {
-            **modeladmin.admin_site.each_context(request),
-            "title": title,
-            "form": form,
-            "queryset": queryset,
-            "action": request.POST.get("action"),
-            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
-            "opts": modeladmin.model._meta,
-        },
-    )
-
-
-@admin.action(description="Enrol selected students in a course…", permissions=["enroll"])
-def enroll_students(modeladmin, request, queryset):
-    def run(data):
-        results = []
-        for student in queryset.order_by("last_name", "first_name"):
-            try:
-                enrollment = services.enrollment_create(
-                    student=student,
-                    course=data["course"],
-                    funding_source=data["funding_source"],
-                    promo_code=data["promo_code"],
-                )
-                results.append(services.StudentResult(student=student, enrollment=enrollment))
-            except services.EnrollmentError as exc:
-                results.append(services.StudentResult(student=student, error=str(exc)))
-        return results
-
-    return _enroll_page(modeladmin, request, queryset, title="Enrol students in a course", run=run)
-
-
-@admin.action(description="Enrol the selected cohort(s) in a course…", permissions=["enroll"])
-def enroll_cohorts(modeladmin, request, queryset):
-    def run(data):
-        results = []
-        for cohort in queryset:
-            results += services.cohort_enroll(
-                cohort=cohort, course=data["course"], funding_source=data["funding_source"]
-            )
-        return results
-
-    return _enroll_page(modeladmin, request, queryset, title="Enrol cohorts in a course", run=run)
 
 
 def _each(modeladmin, request, queryset, verb: str, call) -> None:
