@@ -2,6 +2,7 @@
 
 import logging
 import os
+import threading
 
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
@@ -14,6 +15,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 logger = logging.getLogger(__name__)
+_loading_tasks = threading.Lock()
 
 
 def send(task_name: str, *args, countdown: float | None = None) -> None:
@@ -23,8 +25,13 @@ def send(task_name: str, *args, countdown: float | None = None) -> None:
     Services name the task they hand work to rather than import it: the tasks module
     imports the services, so this keeps the dependency one way (tasks -> services)."""
     if task_name not in app.tasks:
-        # A web process never imports the tasks modules itself: load them (once).
-        app.loader.import_default_modules()
+        # A web process never imports the tasks modules itself: load them (once). One
+        # thread at a time: a gunicorn thread that came second used to find the modules
+        # half-imported by the first and answer 500 (NotRegistered) for a stored
+        # enrollment (seen by benchmarks/enrolments.py at 8 concurrent POSTs).
+        with _loading_tasks:
+            if task_name not in app.tasks:
+                app.loader.import_default_modules()
     task = app.tasks[task_name]
     if countdown is None:
         task.delay(*args)
