@@ -251,7 +251,7 @@ def test_admin_enrols_selected_students_through_the_intermediate_page(live_simul
     url = reverse("admin:enrollments_student_changelist")
     ids = [s.pk for s in students]
     page = admin_client.post(url, {"action": "enroll_students", "_selected_action": ids})
-    assert page.status_code == 200 and "Enrol students in a course" in page.content.decode()
+    assert page.status_code == 200 and "Enrol 2 student(s) in a course" in page.content.decode()
     done = admin_client.post(
         url,
         {
