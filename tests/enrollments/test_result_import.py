@@ -631,3 +631,30 @@ def test_the_command_says_clearly_what_is_wrong(catalogue, args, message):
     with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(".", r"\.")):
         run(*args)
     assert not EnrollmentEvent.objects.exists()
+
+
+def test_two_concurrent_applies_of_one_import_apply_it_once(postgres, gradebook_class, staff):
+    """Two staff press Apply at the same moment: one does the work, the other nothing."""
+    import threading
+
+    from django.db import close_old_connections, connection
+
+    record = preview("careersafe", "careersafe_gradebook.csv", staff)
+    barrier = threading.Barrier(2)
+
+    def apply():
+        close_old_connections()
+        try:
+            barrier.wait()
+            result_import_apply(ResultImport.objects.get(pk=record.pk), applied_by_id=staff.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=apply) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    record.refresh_from_db()
+    assert record.counts == {"applied": 5}
+    assert EnrollmentEvent.objects.filter(source=EventSource.IMPORT).count() == 5
