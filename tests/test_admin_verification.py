@@ -70,10 +70,13 @@ def test_check_credentials_checks_the_selection_and_says_what_it_found(client):
         follow=True,
     )
 
-    shown = [str(m) for m in response.context["messages"]]
+    shown = [(str(m), m.level_tag) for m in response.context["messages"]]
     assert shown == [
-        "3 certificate(s) checked: 1 verified, 1 revoked, 1 recorded. "
-        "See each certificate's verification note."
+        (
+            "3 certificate(s) checked: 1 verified, 1 revoked, 1 recorded. "
+            "See each certificate's verification note.",
+            "warning",
+        )
     ]
     for cert, status in (
         (good, VerificationStatus.VERIFIED),

@@ -19,7 +19,7 @@ from enrollments.services.verification import (
 )
 from monitoring.models import PartnerRequestLog
 from partners import credly
-from partners.breakers import reset_breakers
+from partners.breakers import breaker_state, reset_breakers
 from tests.factories import make_certificate, make_course, make_enrollment, make_student, partner
 
 BADGE = "0b7a1f3c-5d2e-4a6b-9c8d-7e6f5a4b3c2d"
@@ -387,3 +387,20 @@ def test_the_recheck_takes_only_credly_badges_due_and_never_the_ones_a_person_ha
         before = cert.verification_checked_at
         cert.refresh_from_db()
         assert cert.verification_checked_at == before
+
+
+@responses.activate
+def test_credly_down_opens_credlys_breaker_never_the_issuing_partners(settings):
+    settings.PARTNER_BREAKER_FAIL_MAX = 2
+    responses.get(ASSERTION_URL, status=503)
+    first, second = certificate(), certificate()
+
+    certificates_verify([first.pk])  # two attempts, two failures: Credly's breaker opens
+    summary = certificates_verify([second.pk])
+
+    assert breaker_state(credly.BREAKER) == "open"
+    assert breaker_state("certiport") == "closed"
+    assert len(responses.calls) == 2  # the second check sent nothing
+    second.refresh_from_db()
+    assert dict(summary.counts) == {"failed": 1}
+    assert "circuit breaker is open" in second.verification_note
