@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import requests
 import responses
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from enrollments.models import VerificationStatus
@@ -404,3 +405,25 @@ def test_credly_down_opens_credlys_breaker_never_the_issuing_partners(settings):
     second.refresh_from_db()
     assert dict(summary.counts) == {"failed": 1}
     assert "circuit breaker is open" in second.verification_note
+
+
+@responses.activate
+def test_the_command_checks_the_due_badges_or_all_links_of_one_partner(capsys):
+    responses.get(ASSERTION_URL, json=assertion(hashed(EMAIL.lower())))
+    credly_badge = certificate()
+    hsi = certificate("https://otis.hsi.com/validate?card=1", slug="hsi")
+
+    call_command("verify_certificates")
+    assert capsys.readouterr().out.strip() == "1 certificate(s) checked: 1 verified."
+
+    call_command("verify_certificates", "--all", "--partner", "hsi")
+    out = capsys.readouterr().out
+    assert f"#{hsi.pk} recorded: " in out and out.endswith(
+        "1 certificate(s) checked: 1 recorded.\n"
+    )
+    credly_badge.refresh_from_db()
+    assert credly_badge.verification_status == VerificationStatus.VERIFIED
+    assert len(responses.calls) == 1
+
+    with pytest.raises(CommandError, match="No partner 'nope'"):
+        call_command("verify_certificates", "--partner", "nope")
