@@ -244,7 +244,18 @@ def parse_date(value: Any, column: str, *, future: bool = False) -> datetime | N
     return when
 
 
+US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
 def _parse_date_text(value: str, column: str) -> datetime:
+    bad = RowInvalid(f"{column} {value!r:.40} is not a date (MM/DD/YYYY or YYYY-MM-DD)")
+    us = US_DATE.fullmatch(value)
+    if us:  # the usual case, read without strptime (a report has thousands)
+        month, day, year = (int(part) for part in us.groups())
+        try:
+            return timezone.make_aware(datetime.combine(date(year, month, day), time(12)))
+        except ValueError:
+            raise bad from None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -255,19 +266,18 @@ def _parse_date_text(value: str, column: str) -> datetime:
         if len(value) <= 10:  # a bare date
             return timezone.make_aware(datetime.combine(parsed.date(), time(12)))
         return timezone.make_aware(parsed)
-    for day_format in DATE_FORMATS:
+    formats = DATE_FORMATS
+    if ":" in value:  # a date and a time
+        formats = tuple(f"{d} {t}" for d in DATE_FORMATS for t in TIME_FORMATS)
+    for pattern in formats:
         try:
-            day = datetime.strptime(value, day_format)
+            moment = datetime.strptime(value, pattern)
         except ValueError:
-            pass
-        else:
-            return timezone.make_aware(datetime.combine(day.date(), time(12)))
-        for time_format in TIME_FORMATS:
-            try:
-                return timezone.make_aware(datetime.strptime(value, f"{day_format} {time_format}"))
-            except ValueError:
-                continue
-    raise RowInvalid(f"{column} {value!r:.40} is not a date (MM/DD/YYYY or YYYY-MM-DD)")
+            continue
+        if ":" not in value:
+            moment = datetime.combine(moment.date(), time(12))
+        return timezone.make_aware(moment)
+    raise bad
 
 
 def parse_number(value: Any, column: str, *, low: Decimal, high: Decimal) -> Decimal | None:
