@@ -35,7 +35,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -159,7 +159,7 @@ def certificates_due_for_check(*, now: datetime | None = None) -> QuerySet[Certi
     return (
         Certificate.objects.filter(on_credly, verification_status__in=RECHECKED)
         .filter(Q(verification_checked_at__isnull=True) | Q(verification_checked_at__lt=stale))
-        .order_by("verification_checked_at", "pk")
+        .order_by(F("verification_checked_at").asc(nulls_first=True), "pk")
     )
 
 
