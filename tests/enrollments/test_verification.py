@@ -427,3 +427,20 @@ def test_the_command_checks_the_due_badges_or_all_links_of_one_partner(capsys):
 
     with pytest.raises(CommandError, match="No partner 'nope'"):
         call_command("verify_certificates", "--partner", "nope")
+
+
+@responses.activate
+def test_the_daily_job_runs_the_recheck_through_celery(settings):
+    from config.celery import app
+
+    responses.get(ASSERTION_URL, json=assertion(hashed(EMAIL.lower())))
+    cert = certificate()
+    entry = settings.CELERY_BEAT_SCHEDULE["enrollments-recheck-credentials"]
+
+    import enrollments.tasks  # noqa: F401 (registers the tasks)
+
+    result = app.tasks[entry["task"]].apply()
+
+    assert result.get() == {"verified": 1}
+    cert.refresh_from_db()
+    assert cert.verification_status == VerificationStatus.VERIFIED
