@@ -10,9 +10,10 @@ of its mappings (partners/<slug>/reports.py), previewed row by row, then applied
 - Applying (`result_import_apply`) turns each matched row into an IMPORT `PartnerEvent`
   and hands it to `enrollment_apply_event`, the one write path: completions,
   certificates and their e-mails happen exactly as for a webhook. Rows are applied in
-  transactions of APPLY_BATCH rows, each row in its own savepoint: one that fails is
-  rolled back alone and recorded with its reason while the rest go on; a batch's events
-  and its rows' outcomes commit together (and its e-mails go after that commit).
+  transactions of APPLY_BATCH rows: a batch's events and its rows' outcomes commit
+  together (its e-mails go after that commit). Should a row fail, its batch is rolled
+  back and applied again with a savepoint per row, so that row is recorded with its
+  reason and the rest go on.
 - The event id comes from the partner, the enrollment and what the row says, so the same
   row applied again (a second apply, the same file imported again, the same result in
   next week's report) is a no-op of the write path and shows as `unchanged`.
@@ -561,20 +562,32 @@ def result_import_apply(result_import: ResultImport, *, applied_by_id: int | Non
         .order_by("line")
     )
     positions: dict[tuple, dict[str, int]] = {}
+    for row in rows:
+        # Read as previewed: each row keeps its header names with its cells (a JSON
+        # object's key order is the database's, so positions are worked out per row).
+        labels = tuple(row.data)
+        if labels not in positions:
+            positions[labels] = mapping.resolve(list(labels))
+        row.positions = positions[labels]
     for start in range(0, len(rows), APPLY_BATCH):
         batch = rows[start : start + APPLY_BATCH]
-        # A batch of rows is one transaction (each row in its own savepoint, so a row that
-        # fails is rolled back alone): their events and their outcomes commit together,
-        # and the database writes its pages once per batch rather than once per row.
-        with transaction.atomic():
-            for row in batch:
-                # Read as previewed: each row keeps its header names with its cells (a
-                # JSON object's key order is the database's: positions are per row).
-                labels = tuple(row.data)
-                if labels not in positions:
-                    positions[labels] = mapping.resolve(list(labels))
-                _apply_row(result_import, mapping, positions[labels], row, applied_by_id)
-            _save_outcomes(batch)
+        previewed = [(row.outcome, row.reason, row.event_id) for row in batch]
+        # A batch is one transaction: its events and its rows' outcomes commit together.
+        # Should a row fail, the batch is rolled back whole (its e-mails with it) and
+        # applied again with a savepoint per row, so that row alone is recorded as not
+        # applied, with why, and the others go on.
+        try:
+            with transaction.atomic():
+                for row in batch:
+                    _apply_row(result_import, mapping, row, applied_by_id, isolated=False)
+                _save_outcomes(batch)
+        except Exception:
+            for row, (outcome, reason, key) in zip(batch, previewed, strict=True):
+                row.outcome, row.reason, row.event_id = outcome, reason, key
+            with transaction.atomic():
+                for row in batch:
+                    _apply_row(result_import, mapping, row, applied_by_id, isolated=True)
+                _save_outcomes(batch)
     counts = Counter(result_import.rows.values_list("outcome", flat=True))
     result_import.counts = dict(counts)
     result_import.save(update_fields=["counts"])
@@ -596,25 +609,35 @@ def _save_outcomes(rows: list[ResultImportRow]) -> None:
         )
 
 
-def _apply_row(record, mapping, positions, row: ResultImportRow, applied_by_id) -> None:
+def _apply_row(record, mapping, row: ResultImportRow, applied_by_id, *, isolated: bool) -> None:
+    """Apply one matched row, recording its outcome on `row`. Not `isolated`, an error
+    of the write path propagates (the caller rolls the batch back and retries it
+    isolated); `isolated`, the row has its own savepoint and any error is recorded."""
     try:
         if row.enrollment is None:
-            raise EnrollmentError("the enrollment matched in the preview is gone")
-        report = read_report_row(mapping, positions, list(row.data.values()))
+            raise RowInvalid("the enrollment matched in the preview is gone")
+        report = read_report_row(mapping, row.positions, list(row.data.values()))
         key = event_id(record.partner.slug, row.enrollment_id, report)
         event = build_event(
             record, row.enrollment, report, key, recorded_by=applied_by_id, line=row.line
         )
-        with transaction.atomic():
-            result = enrollment_apply_event(event)
-    except (EnrollmentError, RowInvalid) as exc:
+    except RowInvalid as exc:  # nothing was written for it
         row.outcome, row.reason = RowOutcome.INVALID, f"not applied: {exc}"[:1000]
         return
-    except Exception as exc:  # one row's failure never stops the others
-        logger.exception("Result import %s: line %s could not be applied", record.pk, row.line)
-        row.outcome = RowOutcome.INVALID
-        row.reason = f"not applied ({type(exc).__name__}: {exc})"[:1000]
-        return
+    if not isolated:
+        result = enrollment_apply_event(event)
+    else:
+        try:
+            with transaction.atomic():
+                result = enrollment_apply_event(event)
+        except EnrollmentError as exc:
+            row.outcome, row.reason = RowOutcome.INVALID, f"not applied: {exc}"[:1000]
+            return
+        except Exception as exc:  # one row's failure never stops the others
+            logger.exception("Result import %s: line %s could not be applied", record.pk, row.line)
+            row.outcome = RowOutcome.INVALID
+            row.reason = f"not applied ({type(exc).__name__}: {exc})"[:1000]
+            return
     row.event_id = key
     if result.duplicate:
         row.outcome, row.reason = RowOutcome.UNCHANGED, "applied before: nothing new"

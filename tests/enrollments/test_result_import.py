@@ -295,7 +295,9 @@ def test_bad_rows_are_reported_with_their_reason_and_the_rest_applies(gradebook_
     assert EnrollmentEvent.objects.count() == 2
 
 
-def test_a_failure_in_one_row_does_not_stop_the_others(gradebook_class, staff, monkeypatch):
+def test_a_failure_in_one_row_does_not_stop_the_others(
+    gradebook_class, staff, monkeypatch, django_capture_on_commit_callbacks
+):
     record = preview("careersafe", "careersafe_gradebook.csv", staff)
     from enrollments.services import result_imports
 
@@ -307,7 +309,8 @@ def test_a_failure_in_one_row_does_not_stop_the_others(gradebook_class, staff, m
         return real(event)
 
     monkeypatch.setattr(result_imports, "enrollment_apply_event", flaky)
-    result_import_apply(record, applied_by_id=staff.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        result_import_apply(record, applied_by_id=staff.pk)
 
     record.refresh_from_db()
     assert record.counts == {"applied": 4, "invalid": 1}
@@ -315,6 +318,10 @@ def test_a_failure_in_one_row_does_not_stop_the_others(gradebook_class, staff, m
     assert "database hiccup" in failed.reason
     assert Enrollment.objects.get(pk=gradebook_class["ana"].pk).status == "completed"
     assert Enrollment.objects.get(pk=gradebook_class["daniel"].pk).status == "submitted"
+    # The batch tried first was rolled back whole: every other row applied once, its
+    # e-mail sent once.
+    assert EnrollmentEvent.objects.count() == 4
+    assert [m.to for m in mail.outbox] == [["ana.rivera@example.org"]]
 
 
 def test_the_course_named_by_the_row_decides(catalogue, staff):
