@@ -665,3 +665,46 @@ def test_two_concurrent_applies_of_one_import_apply_it_once(postgres, gradebook_
     record.refresh_from_db()
     assert record.counts == {"applied": 5}
     assert EnrollmentEvent.objects.filter(source=EventSource.IMPORT).count() == 5
+
+
+def test_roster_out_gradebook_in(catalogue, staff, monkeypatch, django_capture_on_commit_callbacks):
+    """The issue's walk-through: export a CareerSafe roster for a cohort, import its
+    gradebook with one unknown student and one bad date, preview, apply: progress,
+    completions and e-mails land, the bad rows are reported."""
+    from enrollments.services.rosters import roster_export
+
+    monkeypatch.setenv("CAREERSAFE_MODE", "roster")
+    partner = Partner.objects.get(slug="careersafe")
+    cohort = make_cohort(name="CS fall", partner=partner, group_code="CS-FALL26")
+    cohort.students.clear()
+    people = {
+        "ana": ("Ana", "Rivera", "ana.rivera@example.org", "CS-M-1001"),
+        "daniel": ("Daniel", "Okafor", "daniel.okafor@example.org", "CS-M-1002"),
+        "linh": ("Linh", "Nguyen", "linh.nguyen@example.org", "CS-M-1003"),
+    }
+    enrolled = {}
+    for key, (first, last, email, account) in people.items():
+        enrolled[key] = enrol(
+            "careersafe", "OSHA10-GI", first=first, last=last, email=email, account=account,
+            status=EnrollmentStatus.REQUESTED, cohort=cohort,
+        )  # fmt: skip
+        cohort.students.add(enrolled[key].student)
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = roster_export(partner=partner, cohort=cohort, exported_by_id=staff.pk)
+    assert batch.row_count == 3
+    assert set(Enrollment.objects.values_list("status", flat=True)) == {"submitted"}
+    mail.outbox.clear()
+
+    record = preview("careersafe", "careersafe_gradebook_broken.csv", staff)
+    assert record.counts == {"matched": 2, "invalid": 2, "unmatched": 1, "ignored": 1}
+    with django_capture_on_commit_callbacks(execute=True):
+        result_import_apply(record, applied_by_id=staff.pk)
+
+    for e in enrolled.values():
+        e.refresh_from_db()
+    assert (enrolled["ana"].status, enrolled["ana"].passed) == ("completed", True)
+    assert (enrolled["linh"].status, enrolled["linh"].progress_percent) == ("active", 45)
+    assert enrolled["daniel"].status == "submitted"  # his row's date is bad: reported
+    assert [m.to for m in mail.outbox] == [["ana.rivera@example.org"]]
+    record.refresh_from_db()
+    assert record.counts == {"applied": 2, "invalid": 2, "unmatched": 1, "ignored": 1}
