@@ -24,8 +24,9 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from config.admin import RecordAdmin
 from enrollments.admin_certificates import FORMULA_STARTS
-from enrollments.models import ImportStatus, ResultImport, RowOutcome
+from enrollments.models import ImportStatus, ResultImport, ResultImportRow, RowOutcome
 from enrollments.services.result_imports import (
     max_bytes,
     result_import_apply,
@@ -303,6 +304,34 @@ class ResultImportAdmin(admin.ModelAdmin):
         stem = stem or f"import-{record.pk}"
         response["Content-Disposition"] = f'attachment; filename="{stem}-not-applied.csv"'
         return response
+
+
+@admin.register(ResultImportRow)
+class ResultImportRowAdmin(RecordAdmin):
+    """Every imported row on its own: which imports touched an enrollment, and how."""
+
+    list_display = ["result_import", "line", "outcome", "matched_by", "enrollment", "reason"]
+    list_filter = ["outcome", "matched_by", "result_import__partner"]
+    list_select_related = [
+        "result_import__partner",
+        "enrollment__student",
+        "enrollment__course",
+    ]
+    search_fields = ["=result_import__id", "=enrollment__id", "=event_id"]
+    readonly_fields = [
+        "result_import",
+        "line",
+        "data",
+        "outcome",
+        "reason",
+        "matched_by",
+        "enrollment",
+        "event_id",
+    ]
+    fields = readonly_fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # kept with its import
 
 
 def _cell(value) -> str:

@@ -232,4 +232,5 @@ MAKERS = {
     ApiIdempotencyKey: make_api_key,
     RosterExport: make_roster_export,
     ResultImport: make_result_import,
+    ResultImportRow: lambda: make_result_import().rows.get(),
 }
