@@ -275,17 +275,28 @@ def _defer(enrollment: Enrollment, exc: Exception, *, delay: timedelta, count: b
     logger.info("Enrollment %s deferred %s: %s", enrollment.pk, delay, exc)
 
 
+# Provisioning makes two partner calls (the account, the enrolment), each of which the
+# client would have tried <SLUG>_MAX_RETRIES times.
+PROVISIONING_CALLS = 2
+
+
 def _retry_later(enrollment: Enrollment, exc: PartnerTransientError) -> None:
-    """A transient failure. The partner client's own retries (<SLUG>_MAX_RETRIES attempts,
-    1 s, 2 s … apart) happen as this task re-queued with that countdown, so no worker slot
-    sleeps through the wait; once they are spent the next attempt is minutes away
-    (backoff_delay) and the reconcile job re-drives it. Both set next_attempt_at, so a
-    re-queued task that is lost is re-driven too."""
+    """A transient failure. The retries the partner client would have made inside both
+    calls (<SLUG>_MAX_RETRIES attempts each, 1 s, 2 s … apart) happen as this task
+    re-queued with that countdown, so no worker slot sleeps through the wait; once they
+    are spent the next attempt is minutes away (backoff_delay) and the reconcile job
+    re-drives it. Both set next_attempt_at, so a re-queued task that is lost is re-driven
+    too."""
     client = get_adapter(enrollment.partner.slug).client
     failed = enrollment.attempts + 1
-    seconds = client.retry_delay(failed, exc)
+    quick = PROVISIONING_CALLS * client.max_attempts
+    seconds = (
+        client.retry_delay(min(failed, max(client.max_attempts - 1, 1)), exc)
+        if failed < quick
+        else None
+    )
     if seconds is None:
-        _defer(enrollment, exc, delay=backoff_delay(failed - client.max_attempts + 1))
+        _defer(enrollment, exc, delay=backoff_delay(max(failed - quick + 1, 1)))
         return
     _defer(enrollment, exc, delay=timedelta(seconds=seconds))
     try:
