@@ -2,7 +2,8 @@
 
 The system as it runs when scaled (the fault drills' processes, tests/faults/conftest.py):
 gunicorn serving the API and the partner simulator, one Celery worker with 8 slots
-(prefork), a Redis of its own as broker and cache, a throwaway PostgreSQL database. The
+(prefork) and beat (the reconcile job every minute), a Redis of its own as broker and
+cache, a throwaway PostgreSQL database. The
 simulator answers NDS after 100 ms and answers 5 % of calls 503 (its fault injection,
 partners/simulator/faults.py). Each new student needs two partner calls (the account,
 then the enrolment), so the ideal is 2 x 1,000 x 0.1 s / 8 slots = 25 s: the partner's
@@ -232,6 +233,7 @@ def main() -> None:
         worker_env = {"PARTNER_LOG_WRITER": "buffered"}
         drill.web(workers=2, threads=8, **worker_env)
         worker = drill.worker(concurrency=SLOTS, **worker_env)
+        drill.beat(**worker_env)  # the reconcile job every minute, as in production
         publish_to(drill.redis.url(0))
         user = User.objects.create_user("bench-api", is_staff=True, is_superuser=True)
         token = Token.objects.create(user=user).key
