@@ -206,6 +206,21 @@ def check(students, calls_before: list[int], drill) -> dict:
     }
 
 
+def cpu_seconds(process) -> float:
+    """CPU time (user + system) used so far by a drill process's whole group (a
+    gunicorn's or a prefork worker's children included), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == process.popen.pid:  # the process group
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def busy_seconds(worker) -> float:
     return sum(float(m) for m in TASK_LINE.findall(worker.output()))
 
@@ -232,6 +247,7 @@ def main() -> None:
         set_faults(SLUG, latency_ms=LATENCY_MS, error_rate=ERROR_RATE)
         worker_env = {"PARTNER_LOG_WRITER": "buffered"}
         drill.web(workers=2, threads=8, **worker_env)
+        web = drill.processes[-1]
         worker = drill.worker(concurrency=SLOTS, **worker_env)
         drill.beat(**worker_env)  # the reconcile job every minute, as in production
         publish_to(drill.redis.url(0))
@@ -248,6 +264,7 @@ def main() -> None:
             students = make_students(path.upper(), args.students)
             calls_before = drill.requests_seen("POST", f"/simulator/{SLUG}/")
             busy_before = busy_seconds(worker)
+            cpu_before = (cpu_seconds(web), cpu_seconds(worker), time.process_time())
             print(f"  {path}:")
             if path == "api":
                 seconds = run_api(drill, course, students, token)
@@ -258,6 +275,14 @@ def main() -> None:
             time.sleep(0.5)  # the worker's last log lines
             seen = check(students, calls_before, drill)
             busy = busy_seconds(worker) - busy_before
+            web_cpu, worker_cpu, own_cpu = (
+                after - before
+                for after, before in zip(
+                    (cpu_seconds(web), cpu_seconds(worker), time.process_time()),
+                    cpu_before,
+                    strict=True,
+                )
+            )
             print(
                 f"    {seconds:.1f} s; {seen['active']} active, {seen['lost']} lost "
                 f"(statuses {seen['statuses']}); at the simulator {seen['accounts']} accounts "
@@ -268,6 +293,13 @@ def main() -> None:
             print(
                 f"    worker slots busy {busy:.1f} s of {SLOTS} x {seconds:.1f} s "
                 f"= {busy / (SLOTS * seconds):.0%}"
+            )
+            cpu = web_cpu + worker_cpu + own_cpu
+            print(
+                f"    CPU {cpu:.1f} s ({cpu / args.students * 1000:.0f} ms per enrolment): "
+                f"gunicorn (API and simulator) {web_cpu:.1f} s, worker {worker_cpu:.1f} s, "
+                f"this process {own_cpu:.1f} s, PostgreSQL and Redis not counted; "
+                f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
             )
             correct = not seen["lost"] and not (
                 seen["duplicate_accounts"] or seen["duplicate_enrolments"]
