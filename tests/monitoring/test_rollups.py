@@ -77,3 +77,13 @@ def test_every_call_through_the_hook_is_counted_in_its_hour(catalogue, clock):
     hour = PartnerCallHour.objects.get()
     assert hour.hour == T0
     assert kept_by_recorder() == counted_from_logs()
+
+
+def test_a_batch_larger_than_one_insert_is_written_whole(catalogue, clock, monkeypatch):
+    from monitoring import recorder
+
+    monkeypatch.setattr(recorder, "ROWS_PER_INSERT", 7)
+    rng = random.Random(5)
+    assert write_records(record(rng, "nrf") for _ in range(30)) == 30
+    assert PartnerRequestLog.objects.count() == 30
+    assert kept_by_recorder() == counted_from_logs()
