@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -320,6 +321,7 @@ def main() -> None:
         drill.stop_all()
         connection.close()
         connection.creation.destroy_test_db(name, verbosity=0)
+        shutil.rmtree(drill.tmp, ignore_errors=True)  # the processes' logs
 
 
 if __name__ == "__main__":
