@@ -4,7 +4,16 @@ from django.urls import path
 from django.utils.html import format_html
 
 from config.admin import AHEAD, RecordAdmin, date_range_filter, truncated
-from enrollments import admin_actions, admin_outcomes, admin_students  # noqa: F401 (registers)
+
+# Modules that register their own admin pages: actions, outcomes, students and cohorts,
+# roster batches and the "Export roster" page, result imports and their previews.
+from enrollments import (  # noqa: F401
+    admin_actions,
+    admin_imports,
+    admin_outcomes,
+    admin_rosters,
+    admin_students,
+)
 from enrollments.admin_certificates import CertificateExportMixin, ExpiresFilter
 from enrollments.admin_record import EnrollmentRecordMixin
 from enrollments.admin_verification import CertificateVerificationMixin, check_credentials
@@ -316,9 +325,3 @@ class ApiIdempotencyKeyAdmin(RecordAdmin):
     list_select_related = ["user"]
     search_fields = ["key"]
 
-
-# Roster batches, the "Export roster" page and downloads (enrollments/admin_rosters.py).
-from enrollments import admin_rosters  # noqa: E402, F401
-
-# Result imports: the "Import results" page, previews, Apply, downloads (admin_imports.py).
-from enrollments import admin_imports  # noqa: E402, F401
