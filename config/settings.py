@@ -301,6 +301,9 @@ CREDLY_TIMEOUT_SECONDS = env.float("CREDLY_TIMEOUT_SECONDS", default=10.0)
 CREDLY_MAX_ATTEMPTS = env.int("CREDLY_MAX_ATTEMPTS", default=2)
 CERTIFICATE_RECHECK_DAYS = env.int("CERTIFICATE_RECHECK_DAYS", default=30)
 CERTIFICATE_RECHECK_BATCH = env.int("CERTIFICATE_RECHECK_BATCH", default=200)
+# Largest partner result report accepted (enrollments/services/result_imports.py); a
+# larger one is refused, with the reason kept, before it is read.
+RESULT_IMPORT_MAX_BYTES = env.int("RESULT_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", default="")
 

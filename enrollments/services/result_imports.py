@@ -84,7 +84,6 @@ from partners.reports import (
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 HEADER_SEARCH_ROWS = 10  # title lines a report may have above its header row
 CHUNK = 500  # ids per IN (...) query
 APPLY_BATCH = 100  # rows applied per transaction
@@ -98,7 +97,7 @@ QUIET = BOOKKEEPING | {"started_at", "score_as_of", "passed_as_of", "next_attemp
 
 
 def max_bytes() -> int:
-    return int(getattr(settings, "RESULT_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return settings.RESULT_IMPORT_MAX_BYTES
 
 
 # --- preview ----------------------------------------------------------------------------
