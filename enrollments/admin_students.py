@@ -23,6 +23,7 @@ from django.urls import path, reverse
 
 from enrollments import admin_actions, admin_enrolment, services
 from enrollments.models import Cohort, Enrollment, PartnerAccount, Student, StudentEmail
+from enrollments.selectors import cohort_roster_waiting
 from enrollments.services.students import (
     StudentImportError,
     student_table_from_text,
@@ -389,6 +390,8 @@ class CohortAdmin(admin_actions.EnrolPermissionMixin, admin.ModelAdmin):
             context["can_add_students"] = self.has_change_permission(request, obj)
             context["enrol_form"] = admin_actions.EnrollInCourseForm()
             context["member_count"] = obj.students.count()
+            if request.user.has_perm("enrollments.change_enrollment"):
+                context["roster_waiting"] = cohort_roster_waiting(obj)
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     def enrol_view(self, request, object_id):

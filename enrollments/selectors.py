@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -112,6 +112,24 @@ def enrollments_to_export(*, partner: Partner, cohort=None) -> QuerySet[Enrollme
     if cohort is not None:
         waiting = waiting.filter(cohort=cohort)
     return waiting.order_by("requested_at", "pk")
+
+
+def cohort_roster_waiting(cohort) -> list[tuple[Partner, int]]:
+    """The cohort's enrollments waiting for a roster file: (partner, how many) for each
+    partner now in roster mode that has requested enrollments in it."""
+    counts = dict(
+        Enrollment.objects.filter(cohort=cohort, status=EnrollmentStatus.REQUESTED)
+        .values_list("partner")
+        .annotate(n=Count("pk"))
+    )
+    waiting = []
+    for partner in Partner.objects.filter(pk__in=counts).order_by("name"):
+        try:
+            if effective_mode(partner) == ConnectionMode.ROSTER:
+                waiting.append((partner, counts[partner.pk]))
+        except PartnerConfigurationError:
+            continue
+    return waiting
 
 
 TimelineSource = Callable[[Enrollment, int], Iterable[TimelineEntry]]

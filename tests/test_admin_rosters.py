@@ -203,3 +203,27 @@ def test_a_batch_cannot_be_added_changed_or_deleted_by_hand(admin_client, career
     batch.refresh_from_db()
     assert batch.row_count == 1
     assert RosterExport.objects.count() == 1
+
+
+def test_a_cohorts_page_links_to_its_roster_export_for_staff_who_may_export(client, careersafe):
+    cohort = make_cohort(partner=careersafe, group_code="G-2")
+    course = make_course(careersafe)
+    for _ in range(2):
+        make_enrollment(course=course, cohort=cohort)
+    # An api-mode partner's requested enrollment in the same cohort is not roster work.
+    make_enrollment(course=make_course(), cohort=cohort)
+    page_url = reverse("admin:enrollments_cohort_change", args=[cohort.pk])
+    link = f"{EXPORT}?partner={careersafe.pk}&amp;cohort={cohort.pk}"
+
+    client.force_login(staff("enrollments.change_cohort", "enrollments.change_enrollment"))
+    page = client.get(page_url).content.decode()
+    assert link in page
+    assert "Export CareerSafe roster (2 waiting)" in page
+    assert page.count("roster (") == 1
+    # The link opens the export page with the partner and the cohort chosen.
+    form = client.get(f"{EXPORT}?partner={careersafe.pk}&cohort={cohort.pk}").context["form"]
+    assert str(form["partner"].value()) == str(careersafe.pk)
+    assert str(form["cohort"].value()) == str(cohort.pk)
+
+    client.force_login(staff("enrollments.change_cohort"))
+    assert "roster (" not in client.get(page_url).content.decode()
