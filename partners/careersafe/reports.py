@@ -22,6 +22,7 @@ from partners.reports import (
     parse_percent,
     text,
 )
+from partners.reports import certificate as reported_certificate
 
 # On the gradebook but not in the API's table: the learner is working through remedial
 # material after a failed module. Not a completion; read like In Progress.
@@ -59,6 +60,9 @@ class GradebookMapping(ResultMapping):
         Column("seat_time", ("Seat Time",)),
         Column("last_visited", ("Last Visited",)),
         Column("grade", ("Average Grade", "Avg Grade", "Grade")),
+        # Not in every export: the DOL card (or completion certificate) once it is issued.
+        Column("card_number", ("Card Number", "DOL Card Number", "Certificate Number")),
+        Column("card_issued", ("Card Issued", "Card Issue Date", "Certificate Date")),
     )
 
     def read(self, values: dict[str, Any]) -> ReportRow:
@@ -85,8 +89,16 @@ class GradebookMapping(ResultMapping):
             values.get("grade"), "Average Grade", low=Decimal(0), high=Decimal(100)
         )
         passed = True if status == PASSED else None
+        card = None
+        if text(values.get("card_number")):
+            if not completed:
+                raise RowInvalid(f"a card number on a row that is {status}, not a completion")
+            card = reported_certificate(
+                values.get("card_number"),
+                issued_at=parse_date(values.get("card_issued"), "Card Issued") or when,
+            )
         return ReportRow(
-            type=outcome_type(completed=completed, passed=passed, cert=None),
+            type=outcome_type(completed=completed, passed=passed, cert=card),
             **who,
             course=self.course_code(text(values.get("course"))),
             group_code=text(values.get("group_code")),
@@ -96,6 +108,7 @@ class GradebookMapping(ResultMapping):
             score=grade if completed else None,
             passed=passed,
             completed_at=when if completed else None,
+            certificate=card,
             status=status,
         )
 

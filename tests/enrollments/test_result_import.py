@@ -228,6 +228,43 @@ def test_an_import_sends_the_same_emails_as_a_webhook_would(
     assert cert.issued_at == noon("2026-11-09") and cert.expires_at == noon("2028-11-30")
 
 
+def test_a_gradebook_with_card_numbers_records_the_cards_of_completions(
+    gradebook_class, staff, django_capture_on_commit_callbacks
+):
+    report = (
+        "Member ID,Email,Course,Course Status,Status Date,Progress,Card Number,Card Issued\n"
+        "CS-M-1001,ana.rivera@example.org,OSHA10-GI,Passed,11/28/2026,100%,"
+        "DOL-GI-0042,12/02/2026\n"
+        "CS-M-1002,daniel.okafor@example.org,OSHA10-GI,Completed,11/27/2026,100%,"
+        "DOL-GI-0043,\n"
+        "CS-M-1003,linh.nguyen@example.org,OSHA10-GI,In Progress,,45%,DOL-GI-0044,\n"
+    )
+    record = result_import_preview(
+        partner=Partner.objects.get(slug="careersafe"),
+        file=SimpleUploadedFile("gradebook-cards.csv", report.encode()),
+        mapping="gradebook",
+        imported_by_id=staff.pk,
+    )
+    found = rows(record)
+    assert found[4][0] == RowOutcome.INVALID and "card number" in found[4][2]
+    with django_capture_on_commit_callbacks(execute=True):
+        result_import_apply(result_import=record, applied_by_id=staff.pk)
+
+    ana = Certificate.objects.get(enrollment=gradebook_class["ana"])
+    assert (ana.number, ana.issued_at, ana.source) == (
+        "DOL-GI-0042",
+        noon("2026-12-02"),
+        CertificateSource.IMPORT,
+    )
+    # No card date: the card is dated by the completion.
+    daniel = Certificate.objects.get(enrollment=gradebook_class["daniel"])
+    assert (daniel.number, daniel.issued_at) == ("DOL-GI-0043", noon("2026-11-27"))
+    assert not Certificate.objects.filter(enrollment=gradebook_class["linh"]).exists()
+    assert StudentEmail.objects.filter(
+        enrollment=gradebook_class["ana"], kind="certificate_issued"
+    ).exists()
+
+
 def _card(number):
     from partners.results import CertificateResult
 
