@@ -315,6 +315,16 @@ class EnrollmentEventAdmin(RecordAdmin):
 class StudentEmailAdmin(RecordAdmin):
     list_display = ["sent_at", "kind", "key", "recipient", "subject", "enrollment"]
     list_filter = ["kind", "enrollment__partner", date_range_filter("sent_at")]
+    fields = ["sent_at", "kind", "key", "recipient", "subject", "enrollment", "text"]
+    readonly_fields = fields
+
+    @admin.display(description="text as sent")
+    def text(self, obj: StudentEmail) -> str:
+        return format_html(
+            '<pre style="white-space: pre-wrap; margin: 0">{}</pre>',
+            obj.body or "(sent before e-mail texts were kept)",
+        )
+
     list_select_related = ["enrollment__student", "enrollment__course"]
     search_fields = ["recipient", "=enrollment__id"]
 
@@ -324,4 +334,3 @@ class ApiIdempotencyKeyAdmin(RecordAdmin):
     list_display = ["created_at", "user", "key", "status"]
     list_select_related = ["user"]
     search_fields = ["key"]
-

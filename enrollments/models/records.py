@@ -108,6 +108,9 @@ class StudentEmail(models.Model):
     key = models.CharField(max_length=32, blank=True)
     recipient = models.EmailField()
     subject = models.CharField(max_length=200)
+    # The text as sent, for staff in the admin; a temporary password in it is replaced
+    # before it is kept (a password is never stored).
+    body = models.TextField(blank=True)
     sent_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -31,6 +31,8 @@ from partners.modes import ConnectionMode
 logger = logging.getLogger(__name__)
 
 LAUNCH_SALT = "partnerhub.enrollment.launch"
+# Stands for a temporary password in the copy of an e-mail kept for staff.
+PASSWORD_NOT_KEPT = "(sent to the student once; not kept)"
 
 SUBJECTS = {
     EmailKind.ACCOUNT_CREATED: "Your {partner} login",
@@ -56,13 +58,6 @@ def _send_once(enrollment: Enrollment, kind: str, context: dict, *, key: str = "
         credential=enrollment.course.credential_name or enrollment.course.title,
         days=key,
     )
-    try:
-        with transaction.atomic():
-            record = StudentEmail.objects.create(
-                enrollment=enrollment, kind=kind, key=key, recipient=student.email, subject=subject
-            )
-    except IntegrityError:
-        return False  # already sent
     context = {
         "student": student,
         "enrollment": enrollment,
@@ -71,10 +66,26 @@ def _send_once(enrollment: Enrollment, kind: str, context: dict, *, key: str = "
         "site_url": settings.SITE_URL.rstrip("/"),
         **context,
     }
-    try:
-        message = EmailMultiAlternatives(
-            subject=subject, body=_render_text(f"emails/{kind}.txt", context), to=[student.email]
+    text = _render_text(f"emails/{kind}.txt", context)
+    kept = text
+    if context.get("temporary_password"):
+        kept = _render_text(
+            f"emails/{kind}.txt", {**context, "temporary_password": PASSWORD_NOT_KEPT}
         )
+    try:
+        with transaction.atomic():
+            record = StudentEmail.objects.create(
+                enrollment=enrollment,
+                kind=kind,
+                key=key,
+                recipient=student.email,
+                subject=subject,
+                body=kept,
+            )
+    except IntegrityError:
+        return False  # already sent
+    try:
+        message = EmailMultiAlternatives(subject=subject, body=text, to=[student.email])
         message.attach_alternative(render_to_string(f"emails/{kind}.html", context), "text/html")
         message.send()
     except Exception:

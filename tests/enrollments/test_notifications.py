@@ -36,3 +36,23 @@ def test_a_stored_link_that_is_not_http_never_reaches_an_email(db):
     html = message.alternatives[0][0]
     assert "javascript" not in message.body and "javascript" not in html
     assert "https://verify.example.org/C-1" in message.body
+
+
+def test_staff_read_the_text_as_sent_without_the_temporary_password(admin_client):
+    from django.urls import reverse
+
+    from enrollments.models import StudentEmail
+
+    enrollment = make_enrollment(status=EnrollmentStatus.ACTIVE)
+    send_enrollment_active(enrollment.pk, temporary_password="Tmp-9Q!x7")
+    [message] = mail.outbox
+    record = StudentEmail.objects.get(enrollment=enrollment)
+    assert "Tmp-9Q!x7" in message.body
+    assert "Tmp-9Q!x7" not in record.body
+    # Everything else is kept as sent.
+    assert record.body == message.body.replace("Tmp-9Q!x7", "(sent to the student once; not kept)")
+    page = admin_client.get(reverse("admin:enrollments_studentemail_change", args=[record.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Temporary password: (sent to the student once; not kept)" in text
+    assert "Tmp-9Q!x7" not in text
