@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from config.admin import AHEAD, BACK, date_range_filter
 from enrollments import admin_actions, admin_enrolment, services
 from enrollments.models import Cohort, Enrollment, PartnerAccount, Student, StudentEmail
 from enrollments.selectors import cohort_roster_waiting
@@ -182,7 +183,11 @@ class StudentAdmin(admin_actions.EnrolPermissionMixin, admin.ModelAdmin):
         "created_at",
     ]
     search_fields = ["external_ref", "first_name", "last_name", "email"]
-    list_filter = ["cohorts"]
+    list_filter = [
+        "cohorts",
+        ("enrollments__partner", admin.RelatedOnlyFieldListFilter),
+        date_range_filter("created_at", "added"),
+    ]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [PartnerAccountInline]
     actions = [admin_enrolment.enroll_students, add_to_cohort]
@@ -352,7 +357,7 @@ def _certificate(enrollment: Enrollment):
 @admin.register(Cohort)
 class CohortAdmin(admin_actions.EnrolPermissionMixin, admin.ModelAdmin):
     list_display = ["name", "partner", "group_code", "starts_on", "ends_on", "student_count"]
-    list_filter = ["partner"]
+    list_filter = ["partner", date_range_filter("starts_on", "starts", ranges=BACK + AHEAD)]
     list_select_related = ["partner"]
     search_fields = ["name", "group_code"]
     autocomplete_fields = ["partner", "students"]

@@ -74,3 +74,24 @@ def test_a_date_filter_looks_ahead_for_expiry_dates(choice, expected):
     assert found == {vouchers[name].pk for name in expected}
     assert chosen.title == "expires at"
     assert ("next_30d", "next 30 days") in chosen.lookup_choices
+
+
+@pytest.mark.django_db
+def test_students_filter_by_partner_and_cohorts_by_start_ahead_or_back(admin_client):
+    from tests.factories import make_cohort, make_course, make_enrollment, make_partner
+
+    hsi_student = make_enrollment().student
+    nds = make_partner(slug="nds", name="NDS")
+    nds_student = make_enrollment(course=make_course(nds)).student
+    today = timezone.localdate()
+    soon = make_cohort(name="Starts next week", starts_on=today + timedelta(days=5))
+    past = make_cohort(name="Started last week", starts_on=today - timedelta(days=5))
+
+    page = admin_client.get(f"/admin/enrollments/student/?enrollments__partner__id__exact={nds.pk}")
+    assert list(page.context["cl"].result_list) == [nds_student]
+    assert hsi_student not in page.context["cl"].result_list
+
+    ahead = admin_client.get("/admin/enrollments/cohort/?starts_on_range=next_7d")
+    assert list(ahead.context["cl"].result_list) == [soon]
+    back = admin_client.get("/admin/enrollments/cohort/?starts_on_range=past_7d")
+    assert list(back.context["cl"].result_list) == [past]

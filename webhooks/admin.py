@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import path
 
-from config.admin import RecordAdmin
+from config.admin import RecordAdmin, date_range_filter
 from webhooks.admin_sample import send_test_webhook_view
 from webhooks.models import WebhookDelivery, WebhookEvent
 from webhooks.replay import describe, events_reprocess
@@ -24,7 +24,7 @@ class WebhookDeliveryAdmin(RecordAdmin):
         "source_ip",
         "body_size",
     ]
-    list_filter = ["verdict", "partner", "received_at"]
+    list_filter = ["verdict", "partner", date_range_filter("received_at")]
     search_fields = ["=webhook_id", "partner_slug"]
     show_full_result_count = False
 
@@ -49,7 +49,7 @@ class WebhookEventAdmin(RecordAdmin):
         "processed_at",
         "enrollment",
     ]
-    list_filter = ["status", "partner", "event_type", "received_at"]
+    list_filter = ["status", "partner", "event_type", date_range_filter("received_at")]
     list_select_related = ["partner", "enrollment__student", "enrollment__course"]
     search_fields = ["=webhook_id", "=enrollment__id"]
     show_full_result_count = False
