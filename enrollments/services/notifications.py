@@ -101,8 +101,20 @@ def _render_text(name: str, context: dict) -> str:
     return get_template(name).template.render(Context(context, autoescape=False))
 
 
-def _load(enrollment_id: int) -> Enrollment:
-    return Enrollment.objects.select_related("student", "course", "partner").get(pk=enrollment_id)
+RELATED = ("student", "course", "partner")
+
+
+def _load(enrollment_id: int, loaded: Enrollment | None = None) -> Enrollment:
+    """The enrollment with its student, course and partner. `loaded`: the enrollment the
+    caller saved in the transaction that just committed; it is used as it is when those
+    three are loaded on it already (provisioning's), saving a second read of the rows."""
+    if (
+        loaded is not None
+        and loaded.pk == enrollment_id
+        and all(Enrollment._meta.get_field(name).is_cached(loaded) for name in RELATED)
+    ):
+        return loaded
+    return Enrollment.objects.select_related(*RELATED).get(pk=enrollment_id)
 
 
 def _partner_account(enrollment: Enrollment) -> PartnerAccount | None:
@@ -124,10 +136,15 @@ def start_link(enrollment: Enrollment) -> str:
     return enrollment.launch_url if is_web_link(enrollment.launch_url) else ""
 
 
-def send_enrollment_active(enrollment_id: int, *, temporary_password: str | None = None) -> bool:
+def send_enrollment_active(
+    enrollment_id: int,
+    *,
+    temporary_password: str | None = None,
+    loaded: Enrollment | None = None,
+) -> bool:
     """How to start: the launch link, the partner login, the voucher code taken for the
-    student (if it has a code), and a temporary password once."""
-    enrollment = _load(enrollment_id)
+    student (if it has a code), and a temporary password once. `loaded`: see _load."""
+    enrollment = _load(enrollment_id, loaded)
     account = _partner_account(enrollment)
     voucher_code = (
         Voucher.objects.filter(enrollment=enrollment)

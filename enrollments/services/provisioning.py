@@ -12,8 +12,8 @@ import random
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from config.celery import BrokerError, send
@@ -148,28 +148,41 @@ def record_partner_enrollment(
 ) -> Enrollment:
     """Store the partner's enrolment of a requested enrollment (one by one or from a group
     call), with the effects of reaching the partner (services/transitions.py)."""
+    # One conditional UPDATE both checks that it is still requested and stores the
+    # result (no row lock read first); the enrollment in hand, with the student, course
+    # and partner already loaded, then carries the new values to the transition's effects.
+    now = timezone.now()
+    status = (
+        EnrollmentStatus.ACTIVE
+        if result.status == EnrollmentState.ACTIVE
+        else EnrollmentStatus.SUBMITTED
+    )
+    changes = {
+        "external_enrollment_id": result.external_id,
+        "status": status,
+        "submitted_at": now,
+        "partner_data": result.raw,
+        "last_error": "",
+        "next_attempt_at": None,
+        "updated_at": now,
+    }
+    if result.launch_url:
+        changes["launch_url"] = result.launch_url
     with transaction.atomic():
-        locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
-        if locked.status != EnrollmentStatus.REQUESTED:
+        stored = Enrollment.objects.filter(
+            pk=enrollment.pk, status=EnrollmentStatus.REQUESTED
+        ).update(attempts=F("attempts") + 1, **changes)
+        if not stored:
             # Cancelled (or moved on by an event) meanwhile.
-            hand_over_password(locked, temporary_password)
-            return locked
-        before = locked.status
-        locked.external_enrollment_id = result.external_id
-        locked.status = (
-            EnrollmentStatus.ACTIVE
-            if result.status == EnrollmentState.ACTIVE
-            else EnrollmentStatus.SUBMITTED
-        )
-        locked.submitted_at = timezone.now()
-        locked.launch_url = result.launch_url or locked.launch_url
-        locked.partner_data = result.raw
-        locked.attempts += 1
-        locked.last_error = ""
-        locked.next_attempt_at = None
-        locked.save()
-        enrollment_status_changed(locked, before=before, temporary_password=temporary_password)
-    return locked
+            current = Enrollment.objects.get(pk=enrollment.pk)
+            hand_over_password(current, temporary_password)
+            return current
+        before = EnrollmentStatus.REQUESTED  # what the UPDATE required
+        for name, value in changes.items():
+            setattr(enrollment, name, value)
+        enrollment.attempts += 1
+        enrollment_status_changed(enrollment, before=before, temporary_password=temporary_password)
+    return enrollment
 
 
 def enrollment_hand_out(enrollment: Enrollment) -> Enrollment:
@@ -224,16 +237,28 @@ def ensure_partner_account(adapter, enrollment: Enrollment) -> tuple[PartnerAcco
         ),
         idempotency_key=f"partnerhub-account-{enrollment.partner.slug}-{student.pk}",
     )
-    account, _ = PartnerAccount.objects.update_or_create(
-        student=student,
-        partner=enrollment.partner,
-        defaults={
-            "external_id": result.external_id,
-            "username": result.username,
-            "login_url": result.login_url,
-            "partner_data": result.raw,
-        },
-    )
+    fields = {
+        "external_id": result.external_id,
+        "username": result.username,
+        "login_url": result.login_url,
+        "partner_data": result.raw,
+    }
+    if account is not None:  # a row without the partner's id: complete it
+        for name, value in fields.items():
+            setattr(account, name, value)
+        account.save(update_fields=[*fields, "updated_at"])
+        return account, result.temporary_password
+    try:
+        with transaction.atomic():
+            account = PartnerAccount.objects.create(
+                student=student, partner=enrollment.partner, **fields
+            )
+    except IntegrityError:
+        # Another worker stored the student's account meanwhile: ours is the same one
+        # (the Idempotency-Key), so it takes our answer, as before.
+        account, _ = PartnerAccount.objects.update_or_create(
+            student=student, partner=enrollment.partner, defaults=fields
+        )
     return account, result.temporary_password
 
 

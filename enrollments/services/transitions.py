@@ -36,7 +36,9 @@ def enrollment_status_changed(
     pk = enrollment.pk
     if before in NOT_AT_PARTNER and after in AT_PARTNER:
         transaction.on_commit(
-            lambda: notifications.send_enrollment_active(pk, temporary_password=temporary_password)
+            lambda: notifications.send_enrollment_active(
+                pk, temporary_password=temporary_password, loaded=enrollment
+            )
         )
     if after == EnrollmentStatus.COMPLETED and before != EnrollmentStatus.COMPLETED:
         voucher_redeem(enrollment=enrollment)

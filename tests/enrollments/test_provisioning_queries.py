@@ -1,0 +1,141 @@
+"""What one provisioning costs the database (issue #14, benchmarks/enrolments.py): the
+statements a new student's enrolment runs, counted, so a change that adds a reload or a
+round trip shows here; and the shortcuts taken to save them keep their behaviour (an
+account row without the partner's id is completed, an enrollment cancelled while the
+partner was being called stays cancelled and the student still gets the password)."""
+
+import threading
+from contextlib import contextmanager
+
+from django.core import mail
+from django.db import connection
+
+from enrollments.models import (
+    EmailKind,
+    Enrollment,
+    EnrollmentStatus,
+    PartnerAccount,
+    StudentEmail,
+    Voucher,
+)
+from enrollments.services import enrollment_create, enrollment_provision
+from partners.models import PartnerCourse
+from tests.factories import make_student
+
+# A new student's provisioning: claim it (update; read it with its student, course,
+# partner and cohort), the account (look it up; insert it), the voucher to send, the
+# result (one conditional update), then the "you're enrolled" e-mail (the account and the
+# voucher code for it; insert the record). The request logs are the monitoring hook's and
+# are not counted; nor are BEGIN and COMMIT (the database driver issues them differently).
+PROVISIONING_STATEMENTS = 9
+# Opening it: the student and course exist, no open one already, insert.
+CREATION_STATEMENTS = 4
+
+
+def _nds_course() -> PartnerCourse:
+    return PartnerCourse.objects.filter(partner__slug="nds", needs_voucher=False).first()
+
+
+@contextmanager
+def statements_run_here():
+    """The SQL statements this thread runs. The simulator answers from a live server's
+    thread, which may share this connection (in-memory SQLite): its statements are the
+    partner's, not ours."""
+    here = threading.get_ident()
+    run: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        if threading.get_ident() == here and not sql.startswith("BEGIN"):
+            run.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        yield run
+
+
+def _queued(monkeypatch) -> list:
+    """Queue nothing: the test runs provisioning itself, under the counter."""
+    queued = []
+    monkeypatch.setattr("config.celery.send", lambda name, *args, **kw: queued.append(args))
+    return queued
+
+
+def _without_request_logs(monkeypatch) -> list:
+    """The request logs the hook writes (in this test database at once, in production
+    from a buffer in batches) are kept aside: only provisioning's own statements count."""
+    kept = []
+    monkeypatch.setattr("monitoring.recorder.write_records", lambda records: kept.extend(records))
+    return kept
+
+
+def test_a_new_students_provisioning_runs_a_fixed_number_of_statements(live_simulator, monkeypatch):
+    queued = _queued(monkeypatch)
+    logs = _without_request_logs(monkeypatch)
+    course = _nds_course()
+    # Warm: the first call of a process loads adapters and templates.
+    enrollment_provision(enrollment_id=enrollment_create(student=make_student(), course=course).pk)
+    student = make_student()
+
+    with statements_run_here() as created:
+        enrollment = enrollment_create(student=student, course=course)
+    with statements_run_here() as provisioned:
+        enrollment_provision(enrollment_id=enrollment.pk)
+
+    enrollment.refresh_from_db()
+    assert enrollment.status in (EnrollmentStatus.SUBMITTED, EnrollmentStatus.ACTIVE)
+    assert enrollment.attempts == 1 and enrollment.external_enrollment_id
+    assert PartnerAccount.objects.get(student=student).external_id
+    assert StudentEmail.objects.filter(
+        enrollment=enrollment, kind=EmailKind.ENROLLMENT_ACTIVE
+    ).exists()
+    assert len(queued) == 2 and {r.operation for r in logs} == {"create_account", "enroll"}
+    assert len(provisioned) == PROVISIONING_STATEMENTS, "\n".join(provisioned)
+    assert len(created) == CREATION_STATEMENTS, "\n".join(created)
+
+
+def test_an_account_row_without_the_partners_id_is_completed_not_duplicated(
+    live_simulator, monkeypatch
+):
+    _queued(monkeypatch)
+    student = make_student()
+    course = _nds_course()
+    PartnerAccount.objects.create(student=student, partner=course.partner, external_id="")
+    enrollment = enrollment_create(student=student, course=course)
+
+    enrollment = enrollment_provision(enrollment_id=enrollment.pk)
+
+    [account] = PartnerAccount.objects.filter(student=student)
+    assert account.external_id and account.login_url
+    assert enrollment.status in (EnrollmentStatus.SUBMITTED, EnrollmentStatus.ACTIVE)
+
+
+def test_cancelled_while_the_partner_was_called_stays_cancelled_and_gets_the_password(
+    live_simulator, monkeypatch
+):
+    """CareerSafe gives a temporary password with a new account."""
+    from partners.careersafe.adapter import CareerSafeAdapter
+
+    _queued(monkeypatch)
+    course = PartnerCourse.objects.filter(partner__slug="careersafe").first()
+    Voucher.objects.create(partner=course.partner, cost=25)
+    enrollment = enrollment_create(student=make_student(), course=course)
+    real_enroll = CareerSafeAdapter.enroll
+
+    def cancelled_meanwhile(self, **kwargs):
+        result = real_enroll(self, **kwargs)
+        Enrollment.objects.filter(pk=enrollment.pk).update(status=EnrollmentStatus.CANCELLED)
+        return result
+
+    monkeypatch.setattr(CareerSafeAdapter, "enroll", cancelled_meanwhile)
+    returned = enrollment_provision(enrollment_id=enrollment.pk)
+
+    enrollment.refresh_from_db()
+    assert returned.status == enrollment.status == EnrollmentStatus.CANCELLED
+    assert enrollment.attempts == 0 and not enrollment.external_enrollment_id
+    assert not StudentEmail.objects.filter(kind=EmailKind.ENROLLMENT_ACTIVE).exists()
+    # The account was made with a temporary password, never stored: it went anyway.
+    [message] = mail.outbox
+    assert "Temporary password:" in message.body
+    assert StudentEmail.objects.filter(
+        enrollment=enrollment, kind=EmailKind.ACCOUNT_CREATED
+    ).exists()
