@@ -581,6 +581,11 @@ def result_import_apply(result_import: ResultImport, *, applied_by_id: int | Non
                     _apply_row(result_import, mapping, row, applied_by_id, isolated=False)
                 _save_outcomes(batch)
         except Exception:
+            logger.exception(
+                "Result import %s: a batch from line %s failed; applying it row by row",
+                result_import.pk,
+                batch[0].line,
+            )
             for row, (outcome, reason, key) in zip(batch, previewed, strict=True):
                 row.outcome, row.reason, row.event_id = outcome, reason, key
             with transaction.atomic():

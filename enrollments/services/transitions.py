@@ -12,7 +12,9 @@ effects, and each effect happens once:
   e-mail goes.
 
 E-mails go after commit and are recorded per (enrollment, kind), so a second path to the
-same state sends nothing more.
+same state sends nothing more. They are `robust` on-commit callbacks: one that raises is
+logged and never reaches the caller, whose transaction has committed (a result import
+would otherwise take its applied batch for failed, a webhook its applied event).
 """
 
 from __future__ import annotations
@@ -38,11 +40,12 @@ def enrollment_status_changed(
         transaction.on_commit(
             lambda: notifications.send_enrollment_active(
                 pk, temporary_password=temporary_password, loaded=enrollment
-            )
+            ),
+            robust=True,
         )
     if after == EnrollmentStatus.COMPLETED and before != EnrollmentStatus.COMPLETED:
         voucher_redeem(enrollment=enrollment)
-        transaction.on_commit(lambda: notifications.send_course_completed(pk))
+        transaction.on_commit(lambda: notifications.send_course_completed(pk), robust=True)
 
 
 def certificate_issued(enrollment: Enrollment) -> None:
@@ -50,4 +53,4 @@ def certificate_issued(enrollment: Enrollment) -> None:
     from enrollments.services import notifications
 
     pk = enrollment.pk
-    transaction.on_commit(lambda: notifications.send_certificate_issued(pk))
+    transaction.on_commit(lambda: notifications.send_certificate_issued(pk), robust=True)

@@ -745,3 +745,26 @@ def test_roster_out_gradebook_in(catalogue, staff, monkeypatch, django_capture_o
     assert [m.to for m in mail.outbox] == [["ana.rivera@example.org"]]
     record.refresh_from_db()
     assert record.counts == {"applied": 2, "invalid": 2, "unmatched": 1, "ignored": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_email_failing_after_commit_leaves_the_rows_reported_applied(
+    gradebook_class, staff, monkeypatch
+):
+    """A completion e-mail that raises once the batch has committed (the mail backend, the
+    database gone for a moment) must not make the batch look failed: its rows were applied
+    and are reported so, not re-applied as 'applied before'."""
+    from enrollments.services import notifications
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("mail server gone")
+
+    monkeypatch.setattr(notifications, "send_course_completed", broken)
+    record = preview("careersafe", "careersafe_gradebook.csv", staff)
+    matched = sum(1 for outcome, _, _ in rows(record).values() if outcome == RowOutcome.MATCHED)
+
+    result_import_apply(record, applied_by_id=staff.pk)
+
+    record.refresh_from_db()
+    assert record.counts.get("applied") == matched
+    assert "unchanged" not in record.counts
