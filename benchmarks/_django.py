@@ -1,6 +1,9 @@
-"""Set up Django for a benchmark on a throwaway database (SQLite in a temp folder unless
-DATABASE_URL says otherwise), migrated and loaded with the catalogue."""
+"""Set up Django for a benchmark on a throwaway database, migrated and loaded with the
+catalogue: SQLite in a temp folder, or, when DATABASE_URL names a PostgreSQL database,
+a fresh `test_<name>` on that server (the named database need not exist), dropped at
+exit, so a benchmark never writes into a database that holds anything else."""
 
+import atexit
 import os
 import sys
 import tempfile
@@ -21,6 +24,11 @@ def setup_django(*, debug: bool = False) -> None:
 
     django.setup()
     from django.core.management import call_command
+    from django.db import connection
 
-    call_command("migrate", verbosity=0)
+    if os.environ.get("DATABASE_URL"):
+        name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+        atexit.register(connection.creation.destroy_test_db, name, verbosity=0)
+    else:
+        call_command("migrate", verbosity=0)
     call_command("load_catalogue", verbosity=0)
