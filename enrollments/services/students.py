@@ -21,9 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -32,6 +30,7 @@ from django.db import transaction
 from enrollments.models import Cohort, Student
 from enrollments.services.cohorts import cohort_add
 from enrollments.services.enrollment import STUDENT_FIELDS, student_create, student_update
+from enrollments.services.result_files import FileRefused, read_table
 
 MAX_ROWS = 5000
 COLUMNS = ("external_ref", "first_name", "last_name", "email", "phone")
@@ -127,12 +126,18 @@ class StudentImport:
 
 
 def student_table_read(*, name: str, content: bytes) -> list[list[str]]:
-    """The rows of an uploaded CSV or XLSX file (first sheet) as text, header first."""
-    if name.lower().endswith((".xlsx", ".xlsm")) or content[:2] == b"PK":
-        return _read_xlsx(content)
-    if name.lower().endswith(".xls"):
-        raise StudentImportError("Old Excel files (.xls) cannot be read: save it as .xlsx or CSV.")
-    return student_table_from_text(_decode(content))
+    """The rows of an uploaded CSV or XLSX file (first sheet) as text, header first, read
+    like a partner's result report (services/result_files.py: encodings, separators,
+    files that are not tables refused by their first bytes). Blank rows are skipped."""
+    table = []
+    try:
+        for _, cells in read_table(io.BytesIO(content)).rows:
+            table.append(cells)
+            if len(table) > MAX_ROWS + 1:
+                break
+    except FileRefused as exc:
+        raise StudentImportError(f"{name} cannot be read. {exc}") from None
+    return table
 
 
 def student_table_from_text(text: str) -> list[list[str]]:
@@ -147,47 +152,6 @@ def student_table_to_text(table: list[list[str]]) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(table)
     return out.getvalue()
-
-
-def _decode(content: bytes) -> str:
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        # Excel on Windows saves "CSV" in the Windows code page.
-        return content.decode("cp1252")
-    except UnicodeDecodeError:
-        raise StudentImportError(
-            "The file is neither a UTF-8 CSV nor an .xlsx workbook: save it as one of these."
-        ) from None
-
-
-def _read_xlsx(content: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise StudentImportError(f"The workbook cannot be read ({exc}).") from exc
-    try:
-        sheet = book.worksheets[0]
-        table = []
-        for row in sheet.iter_rows(values_only=True):
-            table.append([_cell(v) for v in row])
-            if len(table) > MAX_ROWS + 1:
-                break
-        return table
-    finally:
-        book.close()
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value).strip()
 
 
 # --- Preview and apply -------------------------------------------------------------------

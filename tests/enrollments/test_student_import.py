@@ -162,3 +162,10 @@ def test_xlsx_and_csv_read_to_the_same_rows():
 def test_a_file_that_is_not_a_spreadsheet_is_a_clear_error():
     with pytest.raises(StudentImportError, match="cannot be read"):
         student_table_read(name="cohort.xlsx", content=b"PK\x03\x04 not really a zip")
+
+
+def test_a_pdf_or_an_old_xls_is_named_for_what_it_is():
+    with pytest.raises(StudentImportError, match="This is a PDF document"):
+        student_table_read(name="cohort.csv", content=b"%PDF-1.7 ...")
+    with pytest.raises(StudentImportError, match=r"old Excel \.xls"):
+        student_table_read(name="cohort.xls", content=b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
