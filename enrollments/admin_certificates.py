@@ -21,6 +21,7 @@ from django.urls import path
 from django.utils import timezone
 
 from enrollments.models import Certificate
+from partners.rosters import spreadsheet_text
 
 EXPORT_COLUMNS = [
     "student ref",
@@ -34,8 +35,6 @@ EXPORT_COLUMNS = [
     "verification URL",
 ]
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# A cell starting with one of these is a formula to a spreadsheet (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ExpiresFilter(admin.SimpleListFilter):
@@ -119,17 +118,16 @@ def certificate_export_row(certificate: Certificate) -> list:
     ]
 
 
-def _text(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def certificates_csv(rows: list[list]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
     for row in rows:
         writer.writerow(
-            [_text(v) if isinstance(v, str) else (v.isoformat() if v else "") for v in row]
+            [
+                spreadsheet_text(v) if isinstance(v, str) else (v.isoformat() if v else "")
+                for v in row
+            ]
         )
     return out.getvalue()
 

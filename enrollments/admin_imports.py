@@ -25,7 +25,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from config.admin import RecordAdmin
-from enrollments.admin_certificates import FORMULA_STARTS
 from enrollments.models import ImportStatus, ResultImport, ResultImportRow, RowOutcome
 from enrollments.services.result_imports import (
     max_bytes,
@@ -36,6 +35,7 @@ from enrollments.services.result_imports import (
 from partners.models import Partner
 from partners.registry import UnknownPartner
 from partners.reports import UnknownMapping, mapping_for, mappings_for
+from partners.rosters import spreadsheet_text
 
 IMPORT_PERMISSION = "enrollments.change_enrollment"
 ROWS_PER_PAGE = 200
@@ -335,5 +335,4 @@ class ResultImportRowAdmin(RecordAdmin):
 
 
 def _cell(value) -> str:
-    text = str(value or "")
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return spreadsheet_text(str(value or ""))
