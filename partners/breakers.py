@@ -6,6 +6,11 @@ let through (half-open); its success closes the breaker, its failure opens it ag
 With REDIS_URL set the state lives in Redis, so every web and worker process agrees.
 Permanent errors (4xx) and rate limiting say the partner is up: they do not count.
 
+The call itself runs outside the breaker's lock (PartnerBreaker): pybreaker holds its lock
+for the whole call, so the threads of one process (gunicorn's, a threaded worker's) could
+call a partner only one at a time. Only the probe of a half-open breaker keeps the lock,
+so a process sends one probe at a time, as pybreaker does.
+
 Redis going away must not stop partner calls: the breaker then keeps its state in this
 process (a warning logged and `partnerhub_breaker_storage_fallbacks` counted once per
 fallback, not per call) and tries Redis again every PARTNER_BREAKER_REDIS_RETRY_SECONDS,
@@ -191,6 +196,41 @@ class SharedBreakerStorage(pybreaker.CircuitBreakerStorage):
         self._shared(lambda client: client.transaction(set_if_later, key), lambda: None)
 
 
+class PartnerBreaker(pybreaker.CircuitBreaker):
+    """pybreaker's breaker, with the guarded call made outside its lock.
+
+    pybreaker's `call` holds the breaker's lock while the function runs (its issue #55), so
+    one partner's calls from the threads of a process went one after another: 8 gunicorn
+    threads opening courses for students, or 8 threaded worker slots, waited on each
+    other's 100 ms partner calls. Here the lock covers reading the state before the call
+    and counting the outcome after it; a closed breaker lets calls run side by side. The
+    states' rules are pybreaker's own (its CircuitOpenState and CircuitHalfOpenState):
+    an open breaker refuses until its wait is over, then the first caller half-opens it
+    and sends the probe, holding the lock as pybreaker does, so the other threads of
+    this process wait for the probe's outcome rather than all probing at once."""
+
+    def call(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            state = self.state
+            if state.name != pybreaker.STATE_CLOSED:
+                # Open (refused, or half-opened once the wait is over) or half-open: the
+                # probe runs under the lock, by pybreaker's rules.
+                return state.call(func, *args, **kwargs)
+            for listener in self.listeners:
+                listener.before_call(self, func, *args, **kwargs)
+        try:
+            result = func(*args, **kwargs)
+        except BaseException as exc:
+            with self._lock:
+                # The state now, which another thread may have changed meanwhile: a
+                # failure counts (and may open a closed breaker); it is raised again.
+                self.state._handle_error(exc)
+            raise  # _handle_error raises; this is never reached
+        with self._lock:
+            self.state._handle_success()
+        return result
+
+
 def _storage(slug: str) -> pybreaker.CircuitBreakerStorage:
     if settings.REDIS_URL:
         return SharedBreakerStorage(
@@ -202,7 +242,7 @@ def _storage(slug: str) -> pybreaker.CircuitBreakerStorage:
 def breaker_for(slug: str) -> pybreaker.CircuitBreaker:
     with _lock:
         if slug not in _breakers:
-            _breakers[slug] = pybreaker.CircuitBreaker(
+            _breakers[slug] = PartnerBreaker(
                 fail_max=settings.PARTNER_BREAKER_FAIL_MAX,
                 reset_timeout=settings.PARTNER_BREAKER_RESET_SECONDS,
                 exclude=[_not_an_outage],
