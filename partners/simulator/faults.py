@@ -17,10 +17,10 @@ def faults_for(partner: str) -> SimFault | None:
 
 
 def inject(fault: SimFault, rng=random.random, sleep=time.sleep) -> HttpResponse | None:
-    """Sleep as told, then maybe answer in place of the partner: 503, 429 or a broken
-    body. None means: answer normally."""
-    if fault.latency_ms:
-        sleep(fault.latency_ms / 1000)
+    """Stall if told, then maybe answer in place of the partner: 503, 429 or a broken
+    body. None means: answer normally. The latency is not slept here: the view holds
+    every answer, injected or not, until `latency_ms` after the request came in
+    (hold_for_latency)."""
     if fault.stall_seconds:
         sleep(fault.stall_seconds)
     if fault.error_rate and rng() < fault.error_rate:
@@ -36,6 +36,19 @@ def inject(fault: SimFault, rng=random.random, sleep=time.sleep) -> HttpResponse
             b"<html><body>502 Bad Gateway</body", status=200, content_type="application/json"
         )
     return None
+
+
+def hold_for_latency(
+    fault: SimFault, started: float, *, clock=time.monotonic, sleep=time.sleep
+) -> None:
+    """Sleep until `latency_ms` after `started` (a time.monotonic() reading taken when the
+    request came in): a partner with 100 ms of latency answers 100 ms after it is asked,
+    its own work done within that time, not after it. Work that took longer is not
+    held further."""
+    if fault.latency_ms:
+        remaining = fault.latency_ms / 1000 - (clock() - started)
+        if remaining > 0:
+            sleep(remaining)
 
 
 def set_faults(partner: str, **values) -> SimFault:

@@ -105,7 +105,11 @@ class SimFault(models.Model):
     """Faults injected into one partner's simulated API, on demand."""
 
     partner = models.SlugField(max_length=32, unique=True)
-    latency_ms = models.PositiveIntegerField(default=0, help_text="Added to every answer.")
+    latency_ms = models.PositiveIntegerField(
+        default=0,
+        help_text="Every answer comes this long after the request (the simulator's own work "
+        "done within it).",
+    )
     error_rate = models.FloatField(
         default=0,
         validators=[MinValueValidator(0), MaxValueValidator(1)],

@@ -1,14 +1,16 @@
 """The simulator's HTTP face: /simulator/<slug>/<partner path>.
 
 Every request goes through the same steps a real partner would show us: injected faults
-(latency, stalls, 503s, 429s, broken bodies), the partner's auth headers (401),
-its routes (404/405), a JSON body (400), then Idempotency-Key replay around the handler.
+(stalls, 503s, 429s, broken bodies), the partner's auth headers (401), its routes
+(404/405), a JSON body (400), then Idempotency-Key replay around the handler; with a
+latency set, the answer leaves that long after the request came in.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -21,7 +23,7 @@ from partners.redaction import is_sensitive
 from partners.simulator import state
 from partners.simulator.contracts import contract_for
 from partners.simulator.contracts.base import LAUNCH_SALT, LAUNCH_SECONDS
-from partners.simulator.faults import faults_for, inject
+from partners.simulator.faults import faults_for, hold_for_latency, inject
 from partners.simulator.models import SimEnrollment, SimIdempotencyRecord
 from partners.simulator.webhooks import send_events_on_commit
 
@@ -45,12 +47,20 @@ def _answer(status: int, body: dict, *, replayed: bool = False) -> JsonResponse:
 
 @csrf_exempt
 def partner_api(request: HttpRequest, slug: str, path: str) -> HttpResponse:
+    started = time.monotonic()
     contract = contract_for(slug)
     if contract is None:
         raise Http404(f"no simulated partner {slug}")
     fault = faults_for(slug)
-    if fault is not None and (injected := inject(fault)) is not None:
-        return injected
+    if fault is None:
+        return _respond(request, slug, path, contract)
+    response = inject(fault) or _respond(request, slug, path, contract)
+    hold_for_latency(fault, started)
+    return response
+
+
+def _respond(request: HttpRequest, slug: str, path: str, contract) -> HttpResponse:
+    """The partner's answer to one request, faults aside."""
     if not contract.authenticate(request, get_partner_config(slug)):
         return _answer(401, contract.error_body("unauthorized", "missing or wrong credentials"))
     handler, groups, known = contract.route(request.method, path.strip("/"))

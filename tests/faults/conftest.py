@@ -214,21 +214,26 @@ class Drill:
         env.update(overrides)
         return env
 
-    def web(self, *, workers: int = 2, threads: int = 8, **env: str) -> Process:
-        """gunicorn on the drill's port; every request is a line `METHOD PATH STATUS` in
-        the access log (what reached the simulator is counted there)."""
+    def web(
+        self, *, workers: int = 2, threads: int = 8, port: int | None = None, **env: str
+    ) -> Process:
+        """gunicorn on the drill's port (or `port`: a second server, such as the
+        simulator standing apart as a partner's servers do); every request is a line
+        `METHOD PATH STATUS SECONDS` in the access log (what reached the simulator is
+        counted there), whichever server answered it."""
+        url = f"http://127.0.0.1:{port}" if port else self.site_url
         process = self.spawn(
             "web",
             [
                 str(BIN / "gunicorn"),
                 "config.wsgi",
-                "--bind", f"127.0.0.1:{self.web_port}",
+                "--bind", url.removeprefix("http://"),
                 "--workers", str(workers),
                 "--threads", str(threads),
                 "--timeout", "120",
                 "--graceful-timeout", "2",
                 "--access-logfile", str(self.access_log),
-                "--access-logformat", "%(m)s %(U)s %(s)s",
+                "--access-logformat", "%(m)s %(U)s %(s)s %(L)s",
             ],
             env=self.env(**env),
         )  # fmt: skip
@@ -237,20 +242,20 @@ class Drill:
             if not process.alive():
                 pytest.fail(f"the web server exited{process.tail()}")
             try:
-                return self.http.get(f"{self.site_url}/health/live/", timeout=2).status_code == 200
+                return self.http.get(f"{url}/health/live/", timeout=2).status_code == 200
             except requests.RequestException:
                 return False
 
         wait_for("the web server to answer", answers, seconds=START_SECONDS, seen=self.tails)
         return process
 
-    def worker(self, *, concurrency: int = 4, **env: str) -> Process:
-        """A Celery worker (prefork pool), returned once it consumes."""
+    def worker(self, *, concurrency: int = 4, pool: str = "prefork", **env: str) -> Process:
+        """A Celery worker (prefork pool unless told), returned once it consumes."""
         process = self.spawn(
             "worker",
             [
                 str(BIN / "celery"), "-A", "config", "worker",
-                "--pool", "prefork",
+                "--pool", pool,
                 "--concurrency", str(concurrency),
                 "--hostname", f"faults-{uuid.uuid4().hex[:8]}@%h",
                 "--without-gossip", "--without-mingle", "--without-heartbeat",
@@ -303,14 +308,19 @@ class Drill:
 
     def requests_seen(self, method: str, path_prefix: str) -> list[int]:
         """Statuses of the requests the web server answered on paths under the prefix."""
+        return [status for status, _ in self.requests_answered(method, path_prefix)]
+
+    def requests_answered(self, method: str, path_prefix: str) -> list[tuple[int, float]]:
+        """(status, seconds the server took) of each request answered on paths under the
+        prefix, in the order answered."""
         if not self.access_log.exists():
             return []
-        statuses = []
+        answered = []
         for line in self.access_log.read_text().splitlines():
             parts = line.split()
-            if len(parts) == 3 and parts[0] == method and parts[1].startswith(path_prefix):
-                statuses.append(int(parts[2]))
-        return statuses
+            if len(parts) == 4 and parts[0] == method and parts[1].startswith(path_prefix):
+                answered.append((int(parts[2]), float(parts[3])))
+        return answered
 
 
 @pytest.fixture

@@ -60,27 +60,30 @@ def test_a_worker_killed_mid_provisioning_leaves_one_account_and_one_enrolment_e
             Enrollment.objects.filter(pk__in=ids).exclude(status=EnrollmentStatus.REQUESTED).count()
         )
 
-    def enrolment_call_just_sent() -> bool:
-        # A student whose account the simulator made a moment ago and whose enrollment is
-        # still requested: that worker has just sent the enrolment call.
+    def enrolment_call_at_the_simulator() -> bool:
+        # The simulator does a call's work when it comes in and holds the answer for the
+        # latency: an enrolment it made a moment ago for an enrollment still requested is
+        # a call whose answer the worker is still waiting for.
         just_now = timezone.now() - timedelta(milliseconds=LATENCY_MS / 4)
-        emails = SimAccount.objects.filter(partner=SLUG, created_at__gte=just_now).values("email")
+        references = SimEnrollment.objects.filter(
+            partner=SLUG, created_at__gte=just_now
+        ).values_list("reference", flat=True)
+        waiting_for = [int(r) for r in references if r.isdigit()]
         return (
             provisioned() >= 3
             and Enrollment.objects.filter(
-                pk__in=ids, status=EnrollmentStatus.REQUESTED, student__email__in=emails
+                pk__in=waiting_for, status=EnrollmentStatus.REQUESTED
             ).exists()
         )
 
     wait_for(
         "a worker half-way through provisioning",
-        enrolment_call_just_sent,
+        enrolment_call_at_the_simulator,
         seconds=60,
         every=0.02,
         seen=lambda: f"{provisioned()}/{STUDENTS} provisioned.{drill.tails()}",
     )
-    # That call waits out the latency at the simulator: kill while it is there.
-    time.sleep(LATENCY_MS / 1000 / 2)
+    # That call's answer is still held at the simulator: kill while it is.
     first.kill()
     killed_at = timezone.now()
     held = list(

@@ -26,7 +26,7 @@ from partners.events import EventType
 from partners.registry import get_adapter
 from partners.results import EnrollmentRequest
 from partners.simulator import state
-from partners.simulator.faults import clear_faults, inject, set_faults
+from partners.simulator.faults import clear_faults, hold_for_latency, inject, set_faults
 from partners.simulator.models import SimAccount, SimEnrollment, SimFault, SimWebhook
 from partners.webhook_signing import verify
 from tests.partners.conftest import STUDENT
@@ -120,11 +120,11 @@ def test_clearing_faults_restores_service(live_simulator):
     assert adapter.get_progress(external_enrollment_id=row.external_id).progress_percent == 0
 
 
-def test_inject_applies_latency_then_answers_normally():
+def test_inject_answers_normally_or_in_place_of_the_partner():
     slept = []
     fault = SimFault(partner="hsi", latency_ms=250)
     assert inject(fault, rng=lambda: 0.0, sleep=slept.append) is None
-    assert slept == [0.25]
+    assert slept == []  # the latency is held by the view, after the work
     assert (
         inject(SimFault(partner="hsi", error_rate=0.5), rng=lambda: 0.6, sleep=slept.append) is None
     )
@@ -134,6 +134,33 @@ def test_inject_applies_latency_then_answers_normally():
         ).status_code
         == 503
     )
+
+
+def test_the_latency_counts_from_the_request_so_the_work_is_inside_it():
+    slept = []
+    fault = SimFault(partner="hsi", latency_ms=250)
+    hold_for_latency(fault, 10.0, clock=lambda: 10.03, sleep=slept.append)
+    assert slept == [pytest.approx(0.22)]
+    hold_for_latency(fault, 10.0, clock=lambda: 10.4, sleep=slept.append)  # slow work
+    hold_for_latency(SimFault(partner="hsi"), 10.0, clock=lambda: 10.0, sleep=slept.append)
+    assert slept == [pytest.approx(0.22)]
+
+
+def test_an_answer_with_latency_comes_no_sooner(live_simulator):
+    adapter = fast(get_adapter("hsi"), attempts=1)
+    row = sim_enrollment()
+    set_faults("hsi", latency_ms=300)
+    started = time.perf_counter()
+    adapter.get_progress(external_enrollment_id=row.external_id)
+    took = time.perf_counter() - started
+    set_faults("hsi", latency_ms=300, error_rate=1.0)
+    started = time.perf_counter()
+    with pytest.raises(PartnerUnavailableError):
+        adapter.get_progress(external_enrollment_id=row.external_id)
+    took_503 = time.perf_counter() - started
+    # Held until 300 ms after the request, an injected 503 as much as an answer (how
+    # much sooner than "300 ms plus the work" is shown by the unit test above, with a clock).
+    assert took >= 0.3 and took_503 >= 0.3
 
 
 # -- idempotency -------------------------------------------------------------------------
