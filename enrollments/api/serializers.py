@@ -121,7 +121,10 @@ class StudentOutput(serializers.ModelSerializer):
 
 class EnrollmentInput(serializers.Serializer):
     student = serializers.PrimaryKeyRelatedField(queryset=Student.objects.all())
-    course = serializers.PrimaryKeyRelatedField(queryset=PartnerCourse.objects.all())
+    # With its partner: enrollment_create checks both are active (one read, not two).
+    course = serializers.PrimaryKeyRelatedField(
+        queryset=PartnerCourse.objects.select_related("partner")
+    )
     funding_source = serializers.ChoiceField(choices=FundingSource.choices, required=False)
 
 

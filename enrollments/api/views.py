@@ -182,6 +182,8 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         data = validated(EnrollmentInput, request.data)
         with service_errors():
             enrollment = services.enrollment_create(**data)
+        # Made a moment ago, it has no certificate: the answer says so without reading.
+        Enrollment.certificate.related.set_cached_value(enrollment, None)
         return Response(EnrollmentOutput(enrollment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -87,6 +87,9 @@ def enrollment_create(
         promo_code=promo_code.strip(),
     )
     enrollment.full_clean(validate_constraints=False)
+    # The course's partner, read just above: set after the checks (its existence needs
+    # none) and loaded, so what reads the new enrollment's partner reads no row for it.
+    enrollment.partner = course.partner
     try:
         with transaction.atomic():
             if Enrollment.objects.filter(

@@ -41,6 +41,17 @@ def enrol(api, **body):
     return api.post("/api/v1/enrollments/", body, format="json")
 
 
+def test_create_reads_the_partner_once_and_no_certificate(api):
+    # The course comes with its partner (checked active, then carried by the new
+    # enrollment into the answer); a new enrollment's certificate is known to be none.
+    student, course = make_student(), make_course()
+    with CaptureQueriesContext(connection) as queries:
+        assert enrol(api, student=student.pk, course=course.pk).status_code == 201
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert not [sql for sql in reads if '"enrollments_certificate"' in sql]
+    assert len([sql for sql in reads if '"partners_partner"' in sql]) == 1, reads
+
+
 def test_create_answers_201_with_the_requested_enrollment(api):
     student, course = make_student(), make_course()
     response = enrol(api, student=student.pk, course=course.pk, funding_source="wioa")
