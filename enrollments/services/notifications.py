@@ -141,17 +141,26 @@ def send_enrollment_active(
     *,
     temporary_password: str | None = None,
     loaded: Enrollment | None = None,
+    account: PartnerAccount | None = None,
+    voucher_code: str | None = None,
 ) -> bool:
     """How to start: the launch link, the partner login, the voucher code taken for the
-    student (if it has a code), and a temporary password once. `loaded`: see _load."""
+    student (if it has a code), and a temporary password once. `loaded`: see _load;
+    `account` and `voucher_code`: given by a caller that has just read them (None: read
+    here)."""
     enrollment = _load(enrollment_id, loaded)
-    account = _partner_account(enrollment)
-    voucher_code = (
-        Voucher.objects.filter(enrollment=enrollment)
-        .exclude(code="")
-        .values_list("code", flat=True)
-        .first()
-    )
+    if account is None or (account.student_id, account.partner_id) != (
+        enrollment.student_id,
+        enrollment.partner_id,
+    ):
+        account = _partner_account(enrollment)
+    if voucher_code is None:
+        voucher_code = (
+            Voucher.objects.filter(enrollment=enrollment)
+            .exclude(code="")
+            .values_list("code", flat=True)
+            .first()
+        )
     return _send_once(
         enrollment,
         EmailKind.ENROLLMENT_ACTIVE,

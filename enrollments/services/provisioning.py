@@ -111,9 +111,8 @@ def enrollment_provision(*, enrollment_id: int, force: bool = False) -> Enrollme
         try:
             adapter = get_adapter(partner.slug)
             account, temporary_password = ensure_partner_account(adapter, enrollment)
-            result = adapter.enroll(
-                request=partner_enrollment_request(enrollment, account_id=account.external_id)
-            )
+            request = partner_enrollment_request(enrollment, account_id=account.external_id)
+            result = adapter.enroll(request=request)
         except PartnerCircuitOpenError as exc:
             _defer(
                 enrollment,
@@ -140,14 +139,27 @@ def enrollment_provision(*, enrollment_id: int, force: bool = False) -> Enrollme
             hand_over_password(enrollment, temporary_password)
             return enrollment
 
-    return record_partner_enrollment(enrollment, result, temporary_password=temporary_password)
+    return record_partner_enrollment(
+        enrollment,
+        result,
+        temporary_password=temporary_password,
+        account=account,
+        voucher_code=request.voucher_code,
+    )
 
 
 def record_partner_enrollment(
-    enrollment: Enrollment, result: EnrollmentResult, *, temporary_password: str | None
+    enrollment: Enrollment,
+    result: EnrollmentResult,
+    *,
+    temporary_password: str | None,
+    account: PartnerAccount | None = None,
+    voucher_code: str | None = None,
 ) -> Enrollment:
     """Store the partner's enrolment of a requested enrollment (one by one or from a group
-    call), with the effects of reaching the partner (services/transitions.py)."""
+    call), with the effects of reaching the partner (services/transitions.py). `account`
+    and `voucher_code`: the partner account and voucher code the call was made with, when
+    the caller has them (the e-mail then does not read them again)."""
     # One conditional UPDATE both checks that it is still requested and stores the
     # result (no row lock read first); the enrollment in hand, with the student, course
     # and partner already loaded, then carries the new values to the transition's effects.
@@ -181,7 +193,13 @@ def record_partner_enrollment(
         for name, value in changes.items():
             setattr(enrollment, name, value)
         enrollment.attempts += 1
-        enrollment_status_changed(enrollment, before=before, temporary_password=temporary_password)
+        enrollment_status_changed(
+            enrollment,
+            before=before,
+            temporary_password=temporary_password,
+            account=account,
+            voucher_code=voucher_code,
+        )
     return enrollment
 
 

@@ -21,16 +21,24 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from enrollments.models import Enrollment, EnrollmentStatus
+from enrollments.models import Enrollment, EnrollmentStatus, PartnerAccount
 
 NOT_AT_PARTNER = (EnrollmentStatus.REQUESTED, EnrollmentStatus.FAILED)
 AT_PARTNER = (EnrollmentStatus.SUBMITTED, EnrollmentStatus.ACTIVE)
 
 
 def enrollment_status_changed(
-    enrollment: Enrollment, *, before: str, temporary_password: str | None = None
+    enrollment: Enrollment,
+    *,
+    before: str,
+    temporary_password: str | None = None,
+    account: PartnerAccount | None = None,
+    voucher_code: str | None = None,
 ) -> None:
-    """Call inside the transaction that saved `enrollment.status` (changed from `before`)."""
+    """Call inside the transaction that saved `enrollment.status` (changed from `before`).
+    `account` and `voucher_code`: what the caller already read for this enrollment (the
+    partner account, the voucher code sent to the partner), for the e-mail to use rather
+    than read them again; None means not known."""
     from enrollments.services import notifications
     from enrollments.services.vouchers import voucher_redeem
 
@@ -39,7 +47,11 @@ def enrollment_status_changed(
     if before in NOT_AT_PARTNER and after in AT_PARTNER:
         transaction.on_commit(
             lambda: notifications.send_enrollment_active(
-                pk, temporary_password=temporary_password, loaded=enrollment
+                pk,
+                temporary_password=temporary_password,
+                loaded=enrollment,
+                account=account,
+                voucher_code=voucher_code,
             ),
             robust=True,
         )

@@ -2,14 +2,16 @@
 links from a partner ever reach them."""
 
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from enrollments.models import EnrollmentStatus
+from enrollments.models import Enrollment, EnrollmentStatus
 from enrollments.services.notifications import (
     send_certificate_issued,
     send_enrollment_active,
 )
-from tests.factories import make_certificate, make_enrollment, make_student
+from tests.factories import make_account, make_certificate, make_enrollment, make_student
 
 
 def test_plain_text_is_not_html_escaped(db):
@@ -56,3 +58,30 @@ def test_staff_read_the_text_as_sent_without_the_temporary_password(admin_client
     text = page.content.decode()
     assert "Temporary password: (sent to the student once; not kept)" in text
     assert "Tmp-9Q!x7" not in text
+
+
+def test_the_enrolled_email_shows_the_account_and_voucher_code_it_is_given(db):
+    # Provisioning hands over the account and voucher code it has just used: the e-mail
+    # shows them and reads neither again (it only writes its record).
+    enrollment = make_enrollment(status=EnrollmentStatus.ACTIVE)
+    account = make_account(
+        student=enrollment.student, partner=enrollment.partner, username="learner-7"
+    )
+    loaded = Enrollment.objects.select_related("student", "course", "partner").get(pk=enrollment.pk)
+    with CaptureQueriesContext(connection) as queries:
+        send_enrollment_active(
+            enrollment.pk, loaded=loaded, account=account, voucher_code="VOUCH-123"
+        )
+    assert not [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    [message] = mail.outbox
+    assert "Your voucher code: VOUCH-123" in message.body
+    assert "login: learner-7" in message.body
+
+
+def test_an_account_given_for_another_student_is_not_shown(db):
+    enrollment = make_enrollment(status=EnrollmentStatus.ACTIVE)
+    make_account(student=enrollment.student, partner=enrollment.partner, username="own")
+    stranger = make_account(partner=enrollment.partner, username="stranger")
+    send_enrollment_active(enrollment.pk, account=stranger, voucher_code="")
+    [message] = mail.outbox
+    assert "login: own" in message.body and "stranger" not in message.body
