@@ -216,7 +216,7 @@ if not CELERY_BROKER_URL:
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER", default=1)
 # Celery's Django fixup closes the database connections around every task unless this is
 # set; config/celery.py applies CONN_MAX_AGE instead, and the fixup recycles them after
 # this many tasks.

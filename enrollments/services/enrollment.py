@@ -15,7 +15,7 @@ from enrollments.models import (
     FundingSource,
     Student,
 )
-from enrollments.services.errors import EnrollmentConflict, EnrollmentStateError
+from enrollments.services.errors import EnrollmentConflict, EnrollmentError, EnrollmentStateError
 from enrollments.services.vouchers import voucher_release, voucher_take
 from partners.models import PartnerCourse
 
@@ -86,7 +86,16 @@ def enrollment_create(
         cohort=cohort,
         promo_code=promo_code.strip(),
     )
-    enrollment.full_clean(validate_constraints=False)
+    # The student, course and cohort given were read from the database by the caller
+    # (the API's serializer, the admin's form, a cohort): checking that each exists would
+    # read each row again. The database's foreign keys still hold, and a row deleted in
+    # the meantime is told apart from a conflict below.
+    read = [
+        name
+        for name, row in (("student", student), ("course", course), ("cohort", cohort))
+        if row is not None and row.pk is not None and not row._state.adding
+    ]
+    enrollment.full_clean(exclude=read, validate_constraints=False)
     # The course's partner, read just above: set after the checks (its existence needs
     # none) and loaded, so what reads the new enrollment's partner reads no row for it.
     enrollment.partner = course.partner
@@ -100,8 +109,16 @@ def enrollment_create(
             if course.needs_voucher:
                 voucher_take(enrollment=enrollment)
     except IntegrityError as exc:
-        # Two requests raced past the check: the partial unique index decided.
-        raise EnrollmentConflict(_conflict_message(student, course)) from exc
+        # Two requests raced past the check (the partial unique index decided), or a row
+        # this enrollment points at was deleted meanwhile.
+        if Enrollment.objects.filter(
+            student=student, course=course, status__in=OPEN_STATUSES
+        ).exists():
+            raise EnrollmentConflict(_conflict_message(student, course)) from exc
+        raise EnrollmentError(
+            "The enrollment could not be saved: the student, the course or the cohort was "
+            "deleted meanwhile."
+        ) from exc
     schedule_provisioning(enrollment)
     return enrollment
 

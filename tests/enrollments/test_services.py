@@ -6,9 +6,10 @@ import threading
 import pytest
 from django.db import close_old_connections, connection
 
-from enrollments.models import Enrollment, EnrollmentStatus, Voucher, VoucherStatus
+from enrollments.models import Enrollment, EnrollmentStatus, Student, Voucher, VoucherStatus
 from enrollments.services import (
     EnrollmentConflict,
+    EnrollmentError,
     EnrollmentStateError,
     NoVoucherAvailable,
     cohort_enroll,
@@ -50,6 +51,19 @@ def test_a_second_open_enrollment_is_a_conflict(catalogue):
     with pytest.raises(EnrollmentConflict, match="already has an open enrollment"):
         enrollment_create(student=student, course=course)
     assert Enrollment.objects.count() == 1
+
+
+def test_a_student_deleted_meanwhile_is_said_and_is_not_a_conflict(transactional_db, catalogue):
+    # The student was read by the caller, then deleted before the enrollment was saved:
+    # the database's foreign key refuses it (SQLite at commit: hence a committing test),
+    # and the error says what happened.
+    course = PartnerCourse.objects.get(code="JRI-CUST-101")
+    student = make_student()
+    Student.objects.filter(pk=student.pk).delete()
+    with pytest.raises(EnrollmentError, match="deleted meanwhile") as caught:
+        enrollment_create(student=student, course=course)
+    assert not isinstance(caught.value, EnrollmentConflict)
+    assert not Enrollment.objects.exists()
 
 
 def test_voucher_is_taken_with_the_enrollment_and_released_on_cancel(voucher_course):
