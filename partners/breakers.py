@@ -11,6 +11,11 @@ for the whole call, so the threads of one process (gunicorn's, a threaded worker
 call a partner only one at a time. Only the probe of a half-open breaker keeps the lock,
 so a process sends one probe at a time, as pybreaker does.
 
+With the state in Redis, a process reads it at most once a second (STATE_READ_SECONDS)
+and otherwise uses the copy it last read or wrote: a breaker another process opened is
+seen here within a second, and a call costs one Redis command (the count kept after it)
+instead of three.
+
 Redis going away must not stop partner calls: the breaker then keeps its state in this
 process (a warning logged and `partnerhub_breaker_storage_fallbacks` counted once per
 fallback, not per call) and tries Redis again every PARTNER_BREAKER_REDIS_RETRY_SECONDS,
@@ -33,6 +38,9 @@ from partners.errors import PartnerRateLimitedError, PartnerTransientError
 from partners.signals import breaker_storage_fell_back
 
 logger = logging.getLogger(__name__)
+
+# How long a process uses the shared state it last read or wrote before reading it again.
+STATE_READ_SECONDS = 1.0
 
 _breakers: dict[str, pybreaker.CircuitBreaker] = {}
 _lock = threading.Lock()
@@ -77,6 +85,7 @@ class SharedBreakerStorage(pybreaker.CircuitBreakerStorage):
         self.redis = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
         self._redis_error = redis.RedisError
         self._prefix = f"partnerhub:breaker:{slug}:pybreaker:"
+        self._state_read_at: float | None = None  # clock() when the shared state was read
         # Every write lands here too, so a fallback starts from what this process last saw.
         self.local = pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
         self.falling_back = False
@@ -125,6 +134,10 @@ class SharedBreakerStorage(pybreaker.CircuitBreakerStorage):
 
     @property
     def state(self) -> str:
+        now = self.clock()
+        if self._state_read_at is not None and now - self._state_read_at < STATE_READ_SECONDS:
+            return self.local.state
+
         def read(client) -> str:
             value = client.get(self._key("state"))
             if value is None:  # first use, or the keys were removed: start closed
@@ -136,12 +149,14 @@ class SharedBreakerStorage(pybreaker.CircuitBreakerStorage):
 
         state = self._shared(read, lambda: self.local.state)
         self.local.state = state
+        self._state_read_at = None if self.falling_back else now
         return state
 
     @state.setter
     def state(self, state: str) -> None:
         self.local.state = state
         self._shared(lambda client: client.set(self._key("state"), str(state)), lambda: None)
+        self._state_read_at = None if self.falling_back else self.clock()
 
     def increment_counter(self) -> None:
         self.local.increment_counter()

@@ -146,3 +146,22 @@ def test_shared_state_comes_back_with_redis(redis_url, closed_port_url, settings
     assert breaker_for("jri").current_state == pybreaker.STATE_OPEN
     shared.set("partnerhub:breaker:jri:pybreaker:state", b"closed")
     breakers.reset_breakers()
+
+
+def test_the_shared_state_is_read_at_most_once_a_second(redis_url):
+    # A call reads the breaker's state first: from Redis once a second, from this
+    # process's copy in between, so another process's change shows within the second.
+    shared = redis.Redis.from_url(redis_url)
+    for key in shared.scan_iter("partnerhub:breaker:milady:*"):
+        shared.delete(key)
+    clock = Clock()
+    storage = SharedBreakerStorage("milady", redis_url, retry_seconds=30, clock=clock)
+    assert storage.state == pybreaker.STATE_CLOSED
+    shared.set("partnerhub:breaker:milady:pybreaker:state", b"open")  # another process
+    clock.now += 0.5
+    assert storage.state == pybreaker.STATE_CLOSED  # the copy read half a second ago
+    clock.now += 0.6
+    assert storage.state == pybreaker.STATE_OPEN
+    storage.state = pybreaker.STATE_CLOSED  # this process's own change: seen at once
+    assert storage.state == pybreaker.STATE_CLOSED
+    assert shared.get("partnerhub:breaker:milady:pybreaker:state") == b"closed"
