@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
@@ -72,16 +72,23 @@ def _send_once(enrollment: Enrollment, kind: str, context: dict, *, key: str = "
         kept = _render_text(
             f"emails/{kind}.txt", {**context, "temporary_password": PASSWORD_NOT_KEPT}
         )
+    record = StudentEmail(
+        enrollment=enrollment,
+        kind=kind,
+        key=key,
+        recipient=student.email,
+        subject=subject,
+        body=kept,
+    )
     try:
-        with transaction.atomic():
-            record = StudentEmail.objects.create(
-                enrollment=enrollment,
-                kind=kind,
-                key=key,
-                recipient=student.email,
-                subject=subject,
-                body=kept,
-            )
+        if connection.in_atomic_block:
+            # Inside a caller's transaction: a savepoint, so a duplicate leaves it usable.
+            with transaction.atomic():
+                record.save(force_insert=True)
+        else:
+            # After a commit, where e-mails are sent from: the INSERT commits on its own (a
+            # transaction around it cost two more round trips per e-mail on PostgreSQL).
+            record.save(force_insert=True)
     except IntegrityError:
         return False  # already sent
     try:

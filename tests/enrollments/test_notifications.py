@@ -2,7 +2,7 @@
 links from a partner ever reach them."""
 
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -85,3 +85,19 @@ def test_an_account_given_for_another_student_is_not_shown(db):
     send_enrollment_active(enrollment.pk, account=stranger, voucher_code="")
     [message] = mail.outbox
     assert "login: own" in message.body and "stranger" not in message.body
+
+
+def test_an_email_sent_after_commit_writes_its_record_without_a_transaction(transactional_db):
+    # E-mails go from on-commit callbacks, outside any transaction: the record's INSERT
+    # commits on its own (a transaction around it is two more round trips per e-mail).
+    # Inside a caller's transaction it still takes a savepoint. (SQLite shows the BEGIN
+    # and the savepoints among the queries; PostgreSQL's driver sends BEGIN unseen.)
+    enrollment = make_enrollment(status=EnrollmentStatus.ACTIVE)
+    with CaptureQueriesContext(connection) as queries:
+        assert send_enrollment_active(enrollment.pk)
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    assert statements.count("INSERT") == 1
+    assert not {"BEGIN", "SAVEPOINT", "COMMIT"} & set(statements), statements
+    with transaction.atomic():
+        assert not send_enrollment_active(enrollment.pk)  # sent before: a duplicate
+        assert Enrollment.objects.filter(pk=enrollment.pk).exists()  # still usable
