@@ -238,9 +238,10 @@ class PartnerBreaker(pybreaker.CircuitBreaker):
         except BaseException as exc:
             with self._lock:
                 # The state now, which another thread may have changed meanwhile: a
-                # failure counts (and may open a closed breaker); it is raised again.
+                # failure counts (and may open a closed breaker). It raises the error
+                # again (or CircuitBreakerError on opening); the bare raise is a backstop.
                 self.state._handle_error(exc)
-            raise  # _handle_error raises; this is never reached
+            raise
         with self._lock:
             self.state._handle_success()
         return result

@@ -54,7 +54,9 @@ def partner_api(request: HttpRequest, slug: str, path: str) -> HttpResponse:
     fault = faults_for(slug)
     if fault is None:
         return _respond(request, slug, path, contract)
-    response = inject(fault) or _respond(request, slug, path, contract)
+    response = inject(fault)
+    if response is None:
+        response = _respond(request, slug, path, contract)
     hold_for_latency(fault, started)
     return response
 
