@@ -348,6 +348,8 @@ ALERT_NOTIFY_COOLDOWN_MINUTES = env.int("ALERT_NOTIFY_COOLDOWN_MINUTES", default
 EMAIL_SUBJECT_PREFIX = "[Partner Hub] "
 # Request logs and webhook deliveries older than this are deleted, in batches.
 MONITORING_RETENTION_DAYS = env.int("MONITORING_RETENTION_DAYS", default=30)
+# The dashboard's hourly call counts (small rows) are kept longer, for the long charts.
+MONITORING_ROLLUP_RETENTION_DAYS = env.int("MONITORING_ROLLUP_RETENTION_DAYS", default=400)
 MONITORING_PRUNE_BATCH_SIZE = env.int("MONITORING_PRUNE_BATCH_SIZE", default=5000)
 SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production" if PRODUCTION else "dev")
 SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)

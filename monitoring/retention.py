@@ -1,4 +1,5 @@
-"""Delete request logs and webhook deliveries older than the retention period.
+"""Delete request logs and webhook deliveries older than the retention period, and the
+dashboard's hourly call counts older than their own (longer) one.
 
 In batches of primary keys, each in its own short transaction: one DELETE of a month of
 rows would hold locks (and, on SQLite, the only write lock) for as long as it takes.
@@ -14,7 +15,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from monitoring.models import PartnerRequestLog
+from monitoring.models import PartnerCallHour, PartnerRequestLog
 
 logger = logging.getLogger(__name__)
 
@@ -32,18 +33,22 @@ def _prune(model: type[models.Model], field: str, cutoff, batch_size: int) -> in
 
 
 def prune_old_records(*, days: int | None = None, batch_size: int | None = None) -> dict[str, int]:
-    """Delete what is older than `days` (default MONITORING_RETENTION_DAYS); return how
-    many rows of each kind went."""
+    """Delete what is older than `days` (default MONITORING_RETENTION_DAYS), and hourly
+    call counts older than MONITORING_ROLLUP_RETENTION_DAYS (never younger than `days`);
+    return how many rows of each kind went."""
     from webhooks.models import WebhookDelivery
 
     days = settings.MONITORING_RETENTION_DAYS if days is None else days
     batch_size = batch_size or settings.MONITORING_PRUNE_BATCH_SIZE
     if days < 1:
         raise ValueError("The retention period is at least one day.")
-    cutoff = timezone.now() - timedelta(days=days)
+    now = timezone.now()
+    cutoff = now - timedelta(days=days)
+    rollup_cutoff = now - timedelta(days=max(days, settings.MONITORING_ROLLUP_RETENTION_DAYS))
     result = {
         "request_logs": _prune(PartnerRequestLog, "created_at", cutoff, batch_size),
         "webhook_deliveries": _prune(WebhookDelivery, "received_at", cutoff, batch_size),
+        "call_hours": _prune(PartnerCallHour, "hour", rollup_cutoff, batch_size),
     }
     logger.info("Pruned records older than %s: %s", cutoff.isoformat(), result)
     return result

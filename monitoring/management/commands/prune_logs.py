@@ -5,7 +5,10 @@ from monitoring.retention import prune_old_records
 
 
 class Command(BaseCommand):
-    help = "Delete partner request logs and webhook deliveries older than the retention period."
+    help = (
+        "Delete partner request logs and webhook deliveries older than the retention period, "
+        "and hourly call counts older than MONITORING_ROLLUP_RETENTION_DAYS."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
@@ -28,6 +31,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
-            f"Deleted {result['request_logs']} request logs and "
-            f"{result['webhook_deliveries']} webhook deliveries."
+            f"Deleted {result['request_logs']} request logs, "
+            f"{result['webhook_deliveries']} webhook deliveries and "
+            f"{result['call_hours']} hourly call counts."
         )
