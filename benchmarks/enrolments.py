@@ -1,13 +1,14 @@
 """Benchmark: 1,000 enrolments of new students against a slow, flaky partner.
 
 The system as it runs when scaled (the fault drills' processes, tests/faults/conftest.py):
-gunicorn serving the API and the partner simulator, one Celery worker with 8 slots
-(prefork) and beat (the reconcile job every minute), a Redis of its own as broker and
-cache, a throwaway PostgreSQL database. The
-simulator answers NDS after 100 ms and answers 5 % of calls 503 (its fault injection,
-partners/simulator/faults.py). Each new student needs two partner calls (the account,
-then the enrolment), so the ideal is 2 x 1,000 x 0.1 s / 8 slots = 25 s: the partner's
-latency alone, every slot always waiting on the partner, no failure costing anything.
+gunicorn serving the API, a second gunicorn serving the partner simulator (the partner's
+servers), one Celery worker with 8 slots (prefork unless --pool says otherwise) and beat
+(the reconcile job every minute), a Redis of its own as broker and cache, a throwaway
+PostgreSQL database. The simulator answers NDS 100 ms after each request and answers 5 %
+of calls 503 (its fault injection, partners/simulator/faults.py). Each new student needs
+two partner calls (the account, then the enrolment), so the ideal is
+2 x 1,000 x 0.1 s / 8 slots = 25 s: the partner's latency alone, every slot always
+waiting on the partner, no failure costing anything.
 
 Two paths, each timed from the first request until no enrollment is `requested`:
 
@@ -17,10 +18,12 @@ Two paths, each timed from the first request until no enrollment is `requested`:
 
 Printed, not asserted: each path's time over the ideal (target <= 1.5, goal 1.1), none
 lost (every enrollment active), no duplicates at the simulator (one account per student,
-one enrolment per enrollment), the calls and 503s the simulator answered, and how busy
-the worker's slots were.
+one enrolment per enrollment), the calls and 503s the simulator answered, how long our
+calls took and how long the simulator took by its own clock, how busy the worker's slots
+were, and the CPU each process used (PostgreSQL's and Redis's beside ours).
 
     .venv/bin/python benchmarks/enrolments.py [--students 1000] [--paths api,cohort]
+                                              [--pool prefork|threads]
 
 Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres: a
 test_ database is made beside it and dropped) and redis-server on PATH.
