@@ -14,7 +14,6 @@ per delivery was a tenth of the receiver's CPU.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import nullcontext
 from functools import cache
 from typing import Any
 
@@ -23,6 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Field, JSONField, Model
 from django.utils import timezone
 
+from config.db import savepoint_if_nested
 from webhooks.models import WebhookDelivery, WebhookEvent
 
 Row = dict[str, Any]
@@ -55,7 +55,7 @@ def _insert_postgresql(event: Row, delivery: Row) -> tuple[int, int] | None:
     params = _params(event, event_columns, now) + _params(delivery, delivery_columns, now)
     # Inside a caller's transaction (tests, ATOMIC_REQUESTS) a failed statement must not
     # poison it: a savepoint then. Outside one, the statement is its own transaction.
-    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    savepoint = savepoint_if_nested()
     connection.ensure_connection()
     # A server-side binding cursor on Django's own connection: psycopg prepares the
     # statement after a few uses, so PostgreSQL stops planning it on every delivery and

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.celery import enqueue_on_commit
+from config.db import savepoint_if_nested
 from enrollments.models import (
     OPEN_STATUSES,
     Cohort,
@@ -99,18 +100,17 @@ def enrollment_create(
     # The course's partner, read just above: set after the checks (its existence needs
     # none) and loaded, so what reads the new enrollment's partner reads no row for it.
     enrollment.partner = course.partner
+    # No look for an open enrollment first: the partial unique index refuses a second one
+    # (also when two requests race), and only then is the reason looked up. Without a
+    # voucher to take with it, the INSERT is its own transaction.
     try:
-        with transaction.atomic():
-            if Enrollment.objects.filter(
-                student=student, course=course, status__in=OPEN_STATUSES
-            ).exists():
-                raise EnrollmentConflict(_conflict_message(student, course))
+        with transaction.atomic() if course.needs_voucher else savepoint_if_nested():
             enrollment.save()
             if course.needs_voucher:
                 voucher_take(enrollment=enrollment)
     except IntegrityError as exc:
-        # Two requests raced past the check (the partial unique index decided), or a row
-        # this enrollment points at was deleted meanwhile.
+        # An open enrollment in the course already, or a row this enrollment points at
+        # was deleted meanwhile.
         if Enrollment.objects.filter(
             student=student, course=course, status__in=OPEN_STATUSES
         ).exists():

@@ -9,12 +9,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from config.db import savepoint_if_nested
 from enrollments.models import (
     Certificate,
     EmailKind,
@@ -81,13 +82,8 @@ def _send_once(enrollment: Enrollment, kind: str, context: dict, *, key: str = "
         body=kept,
     )
     try:
-        if connection.in_atomic_block:
-            # Inside a caller's transaction: a savepoint, so a duplicate leaves it usable.
-            with transaction.atomic():
-                record.save(force_insert=True)
-        else:
-            # After a commit, where e-mails are sent from: the INSERT commits on its own (a
-            # transaction around it cost two more round trips per e-mail on PostgreSQL).
+        # E-mails are sent after a commit: there the INSERT commits on its own.
+        with savepoint_if_nested():
             record.save(force_insert=True)
     except IntegrityError:
         return False  # already sent

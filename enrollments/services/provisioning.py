@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from config.celery import BrokerError, send
+from config.db import savepoint_if_nested
 from enrollments.models import Enrollment, EnrollmentStatus, PartnerAccount, Voucher, VoucherStatus
 from enrollments.services import notifications
 from enrollments.services.transitions import enrollment_status_changed
@@ -267,7 +268,7 @@ def ensure_partner_account(adapter, enrollment: Enrollment) -> tuple[PartnerAcco
         account.save(update_fields=[*fields, "updated_at"])
         return account, result.temporary_password
     try:
-        with transaction.atomic():
+        with savepoint_if_nested():
             account = PartnerAccount.objects.create(
                 student=student, partner=enrollment.partner, **fields
             )

@@ -8,7 +8,8 @@ import threading
 from contextlib import contextmanager
 
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from enrollments.models import (
     EmailKind,
@@ -19,8 +20,10 @@ from enrollments.models import (
     Voucher,
 )
 from enrollments.services import enrollment_create, enrollment_provision
+from enrollments.services.provisioning import ensure_partner_account
 from partners.models import PartnerCourse
-from tests.factories import make_student
+from partners.results import AccountResult
+from tests.factories import make_course, make_enrollment, make_student
 
 # A new student's provisioning: claim it (update; read it with its student, course,
 # partner and cohort), the account (look it up; insert it), the voucher to send, the
@@ -29,9 +32,9 @@ from tests.factories import make_student
 # logs are the monitoring hook's and are not counted; nor are BEGIN and COMMIT (the
 # database driver issues them differently).
 PROVISIONING_STATEMENTS = 7
-# Opening it: no open one already, insert (the student and course were read by the
-# caller; the database's foreign keys hold them).
-CREATION_STATEMENTS = 2
+# Opening it: one insert (the student and course were read by the caller and the
+# database's foreign keys hold them; the partial unique index refuses a second open one).
+CREATION_STATEMENTS = 1
 
 
 def _nds_course() -> PartnerCourse:
@@ -141,3 +144,39 @@ def test_cancelled_while_the_partner_was_called_stays_cancelled_and_gets_the_pas
     assert StudentEmail.objects.filter(
         enrollment=enrollment, kind=EmailKind.ACCOUNT_CREATED
     ).exists()
+
+
+class _Partner:
+    """Answers create_account with a new account, and counts the calls."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def create_account(self, **kwargs):
+        self.calls += 1
+        return AccountResult(external_id=f"U-{self.calls}", username="learner")
+
+
+def test_a_new_account_is_one_insert_without_a_transaction(transactional_db, monkeypatch):
+    # Provisioning runs outside any transaction: the account's INSERT commits on its own
+    # (two round trips fewer). Inside a caller's transaction it takes a savepoint, so an
+    # account another worker stored meanwhile leaves that transaction usable.
+    made = make_enrollment()
+    # As provisioning reads it (_claim): with its student, course and partner.
+    enrollment = Enrollment.objects.select_related("student", "partner").get(pk=made.pk)
+    partner = _Partner()
+    with CaptureQueriesContext(connection) as queries:
+        account, _ = ensure_partner_account(partner, enrollment)
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    assert statements == ["SELECT", "INSERT"], statements
+    assert account.external_id == "U-1"
+
+    # Another enrollment of the student with the same partner; its lookup misses the
+    # account (as if another worker's, not yet visible) and the INSERT meets it.
+    second = make_enrollment(student=enrollment.student, course=make_course(enrollment.partner))
+    no_rows = PartnerAccount.objects.none()
+    monkeypatch.setattr(PartnerAccount.objects, "filter", lambda *args, **kwargs: no_rows)
+    with transaction.atomic():
+        again, _ = ensure_partner_account(partner, second)
+        assert again.pk == account.pk and again.external_id == "U-2"
+        assert PartnerAccount.objects.count() == 1  # the transaction is still usable
