@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "monitoring.recorder.RequestLogsWrittenMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -285,9 +286,10 @@ PARTNER_BREAKER_REDIS_RETRY_SECONDS = env.float("PARTNER_BREAKER_REDIS_RETRY_SEC
 # Request and response bodies kept in request logs are cut to this many characters.
 PARTNER_LOG_BODY_CHARS = env.int("PARTNER_LOG_BODY_CHARS", default=8192)
 # "buffered": request logs are written in batches by a background thread (at most
-# PARTNER_LOG_FLUSH_SECONDS late); "immediate": one INSERT per attempt, in the caller.
+# PARTNER_LOG_FLUSH_SECONDS late; a web request's own calls before it answers);
+# "immediate": one INSERT per attempt, in the caller.
 PARTNER_LOG_WRITER = env.str("PARTNER_LOG_WRITER", default="buffered")
-PARTNER_LOG_FLUSH_SECONDS = env.float("PARTNER_LOG_FLUSH_SECONDS", default=0.2)
+PARTNER_LOG_FLUSH_SECONDS = env.float("PARTNER_LOG_FLUSH_SECONDS", default=1.0)
 # Longest wait between provisioning attempts after transient partner failures.
 PROVISION_MAX_BACKOFF_MINUTES = env.int("PROVISION_MAX_BACKOFF_MINUTES", default=360)
 # Open enrollments synced per run of the sync job.

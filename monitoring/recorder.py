@@ -4,7 +4,8 @@ By default records are buffered and written in batches by one background thread 
 process, on its own database connection: a partner call pays for building the record, not
 for an INSERT (benchmarks/partner_call_logging.py), and a log survives even when the
 caller's transaction rolls back. A record waits at most PARTNER_LOG_FLUSH_SECONDS; the
-buffer is flushed at exit, so only a hard kill loses that last fraction of a second.
+buffer is flushed at exit, so only a hard kill loses that last second, and before a web
+request that called a partner answers (RequestLogsWrittenMiddleware).
 PARTNER_LOG_WRITER=immediate writes each record in the caller's thread instead (tests,
 and anyone who prefers that trade).
 """
@@ -199,6 +200,11 @@ def writer() -> BufferedWriter:
     return _writer
 
 
+# Whether this thread has handed records to the buffered writer since it last asked
+# (written_before_answer): a web request that called a partner flushes before answering.
+_submitted = threading.local()
+
+
 def record_request_log(sender, *, record: CallRecord, **kwargs) -> None:
     """The signal receiver. Never lets a logging failure break the call it describes."""
     try:
@@ -206,8 +212,27 @@ def record_request_log(sender, *, record: CallRecord, **kwargs) -> None:
             write_records([record])
         else:
             writer().submit(record)
+            _submitted.pending = True
     except Exception:
         logger.exception("Could not log %s %s", record.partner, record.operation)
+
+
+class RequestLogsWrittenMiddleware:
+    """The partner calls a web request made are in the request logs before its answer
+    leaves: staff who press Sync now find the call on the page they are sent back to,
+    though the buffered writer would have written it up to PARTNER_LOG_FLUSH_SECONDS
+    later. A request that called no partner (nearly all) waits for nothing."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        _submitted.pending = False
+        response = self.get_response(request)
+        if _submitted.pending:
+            _submitted.pending = False
+            writer().flush()
+        return response
 
 
 def _in_memory_sqlite() -> bool:

@@ -120,3 +120,30 @@ def test_an_idle_wake_up_touches_no_database(monkeypatch):
         writer._idle.wait(1)
     assert writer.stop(timeout=5)
     assert closes == [1]
+
+
+def test_a_web_request_that_called_a_partner_answers_once_its_logs_are_written(
+    monkeypatch, settings, rf
+):
+    # The writer waits up to PARTNER_LOG_FLUSH_SECONDS (60 here): without the middleware
+    # the page staff are sent back to after Sync now could miss the call just made.
+    settings.PARTNER_LOG_WRITER = "buffered"
+    monkeypatch.setattr(recorder, "_in_memory_sqlite", lambda: False)
+    written = []
+    monkeypatch.setattr(recorder, "write_records", lambda rs: written.extend(rs))
+    monkeypatch.setattr(recorder, "_writer", recorder.BufferedWriter(interval=60))
+
+    def calls_a_partner(request):
+        recorder.record_request_log(None, record=record(n=7))
+        assert not written  # buffered, not yet written
+        return "answer"
+
+    middleware = recorder.RequestLogsWrittenMiddleware(calls_a_partner)
+    assert middleware(rf.get("/")) == "answer"
+    assert [r.duration_ms for r in written] == [7]
+
+    # A request that called no partner does not wait for the writer.
+    flushes = []
+    monkeypatch.setattr(recorder._writer, "flush", lambda *a, **k: flushes.append(1))
+    assert recorder.RequestLogsWrittenMiddleware(lambda request: "other")(rf.get("/")) == "other"
+    assert not flushes
