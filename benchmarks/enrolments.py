@@ -10,7 +10,10 @@ two partner calls (the account, then the enrolment), so the ideal is
 2 x 1,000 x 0.1 s / 8 slots = 25 s: the partner's latency alone, every slot always
 waiting on the partner, no failure costing anything.
 
-Two paths, each timed from the first request until no enrollment is `requested`:
+Measured warm, as the system runs in production: 32 enrolments through the API first,
+untimed, once beat has started (process start-up, each web process's first POST loading
+the task modules, the worker's first connections are not counted). Then two paths, each
+timed from the first request until no enrollment is `requested`:
 
 - api:    POST /api/v1/enrollments/ for each student (8 clients at once);
 - cohort: the staff bulk path, `cohort_enroll` over a 1,000-student cohort (the admin's
@@ -19,8 +22,9 @@ Two paths, each timed from the first request until no enrollment is `requested`:
 Printed, not asserted: each path's time over the ideal (target <= 1.5, goal 1.1), none
 lost (every enrollment active), no duplicates at the simulator (one account per student,
 one enrolment per enrollment), the calls and 503s the simulator answered, how long our
-calls took and how long the simulator took by its own clock, how busy the worker's slots
-were, and the CPU each process used (PostgreSQL's and Redis's beside ours).
+calls took and how long the simulator took by its own clock, the enrollments made and
+provisioned in each 5 s, how busy the worker's slots were, and the CPU each process used
+(PostgreSQL's and Redis's beside ours).
 
     .venv/bin/python benchmarks/enrolments.py [--students 1000] [--paths api,cohort]
                                               [--pool prefork|threads]
@@ -52,6 +56,7 @@ LATENCY_MS = 100
 ERROR_RATE = 0.05
 SLOTS = 8
 CALLS_PER_ENROLMENT = 2  # the account, then the enrolment
+WARM_UP = 4 * SLOTS  # untimed enrolments first, so every worker slot has run one
 TARGET, GOAL = 1.5, 1.1
 TASK_LINE = re.compile(r"Task enrollments\.tasks\.provision_\w+\[\S+\] succeeded in ([\d.]+)s")
 
@@ -128,7 +133,21 @@ def wait_all_provisioned(students, seconds: float) -> float:
     raise SystemExit(f"not all provisioned within {seconds:.0f} s")
 
 
-def run_api(drill, course, students, token: str) -> float:
+def warm_up(drill, beat, course, token: str) -> None:
+    """Untimed, before the first path: the system is measured warm, as it runs in
+    production. Beat has started (its start-up used to overlap the first path's POSTs),
+    each web process has loaded what its first POST needs (the task modules), and the
+    worker's processes have made their first partner calls and database connections."""
+    from tests.faults.conftest import wait_for
+
+    wait_for("beat to start", lambda: "beat: Starting" in beat.output(), seconds=60)
+    started = time.perf_counter()
+    run_api(drill, course, make_students("WARM", WARM_UP), token, say=False)
+    print(f"  warm-up: {WARM_UP} enrolments through the API, {time.perf_counter() - started:.1f} s")
+    time.sleep(1)
+
+
+def run_api(drill, course, students, token: str, *, say: bool = True) -> float:
     import json
 
     import urllib3
@@ -154,7 +173,8 @@ def run_api(drill, course, students, token: str) -> float:
     if bad:
         raise SystemExit(f"{len(bad)} POSTs not answered 201: {sorted(set(bad))}")
     done = wait_all_provisioned(students, 600)
-    print(f"    {len(students)} POSTs answered 201 in {posted:.1f} s")
+    if say:
+        print(f"    {len(students)} POSTs answered 201 in {posted:.1f} s")
     return done - started
 
 
@@ -213,6 +233,31 @@ def check(students, calls_before: list[int], drill) -> dict:
         "503s": sum(1 for s in calls if s == 503),
         "server_ms": 1000 * sum(seconds for _, seconds in answered) / max(len(answered), 1),
     }
+
+
+def timeline(students, started_at, seconds: float, step: int = 5) -> str:
+    """Enrollments made and enrollments provisioned in each `step` seconds from the
+    start: where the run was slow (the worker sharing the cores with the API's POSTs,
+    the last retries' backoff)."""
+    from enrollments.models import Enrollment
+
+    rows = Enrollment.objects.filter(student_id__in=[s.pk for s in students]).values_list(
+        "requested_at", "submitted_at"
+    )
+    buckets = int(seconds // step) + 1
+    made, done = [0] * buckets, [0] * buckets
+
+    def bucket(moment) -> int:
+        return min(buckets - 1, max(0, int((moment - started_at).total_seconds() // step)))
+
+    for requested_at, submitted_at in rows:
+        made[bucket(requested_at)] += 1
+        if submitted_at is not None:
+            done[bucket(submitted_at)] += 1
+    return ", ".join(
+        f"{i * step}-{(i + 1) * step} s {m} made/{d} provisioned"
+        for i, (m, d) in enumerate(zip(made, done, strict=True))
+    )
 
 
 def call_durations(students) -> str:
@@ -281,6 +326,7 @@ def main() -> None:
     name = setup()
     from django.contrib.auth.models import User
     from django.db import connection
+    from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
     from partners.models import PartnerCourse
@@ -303,7 +349,7 @@ def main() -> None:
         web = drill.web(workers=2, threads=8, PARTNER_LOG_WRITER="buffered")
         partner = drill.web(workers=2, threads=8, port=partner_port, **worker_env)
         worker = drill.worker(concurrency=SLOTS, pool=args.pool, **worker_env)
-        drill.beat(**worker_env)  # the reconcile job every minute, as in production
+        beat = drill.beat(**worker_env)  # the reconcile job every minute, as in production
         publish_to(drill.redis.url(0))
         user = User.objects.create_user("bench-api", is_staff=True, is_superuser=True)
         token = Token.objects.create(user=user).key
@@ -314,6 +360,7 @@ def main() -> None:
             f"{args.students} x {CALLS_PER_ENROLMENT} x {LATENCY_MS / 1000:g} s / {SLOTS} "
             f"= {ideal:.1f} s ({connection.vendor})"
         )
+        warm_up(drill, beat, course, token)
         for path in args.paths.split(","):
             students = make_students(path.upper(), args.students)
             calls_before = drill.requests_seen("POST", f"/simulator/{SLUG}/")
@@ -326,13 +373,16 @@ def main() -> None:
             )
             services_before = (postgres_cpu_seconds(), cpu_seconds(drill.redis.process))
             print(f"  {path}:")
+            started_at = timezone.now()
             if path == "api":
                 seconds = run_api(drill, course, students, token)
             elif path == "cohort":
                 seconds = run_cohort(course, students)
             else:
                 raise SystemExit(f"unknown path {path!r}")
-            time.sleep(0.5)  # the worker's last log lines
+            # The worker's last log lines, and its last request logs (written in batches at
+            # most PARTNER_LOG_FLUSH_SECONDS late).
+            time.sleep(1.5)
             seen = check(students, calls_before, drill)
             busy = busy_seconds(worker) - busy_before
             web_cpu, partner_cpu, worker_cpu, own_cpu = (
@@ -359,6 +409,7 @@ def main() -> None:
                 f"    {call_durations(students)}; the simulator took {seen['server_ms']:.0f} ms "
                 "a call on average by its own clock"
             )
+            print(f"    per 5 s: {timeline(students, started_at, seconds)}")
             print(
                 f"    worker slots busy {busy:.1f} s of {SLOTS} x {seconds:.1f} s "
                 f"= {busy / (SLOTS * seconds):.0%}"
