@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -101,7 +102,9 @@ def cohort_enroll(
     results = []
     for student in _in_order(students if students is not None else cohort.students.all()):
         try:
-            with transaction.atomic():
+            # Held back for the group call in the transaction that makes it; made one by
+            # one, it needs no transaction of its own around enrollment_create's.
+            with transaction.atomic() if group else nullcontext():
                 enrollment = enrollment_create(
                     student=student,
                     course=course,

@@ -19,11 +19,11 @@ from enrollments.models import (
     StudentEmail,
     Voucher,
 )
-from enrollments.services import enrollment_create, enrollment_provision
+from enrollments.services import cohort_enroll, enrollment_create, enrollment_provision
 from enrollments.services.provisioning import ensure_partner_account
 from partners.models import PartnerCourse
 from partners.results import AccountResult
-from tests.factories import make_course, make_enrollment, make_student
+from tests.factories import make_cohort, make_course, make_enrollment, make_student
 
 # A new student's provisioning: claim it (update; read it with its student, course,
 # partner and cohort), the account (look it up; insert it), the voucher to send, the
@@ -180,3 +180,17 @@ def test_a_new_account_is_one_insert_without_a_transaction(transactional_db, mon
         again, _ = ensure_partner_account(partner, second)
         assert again.pk == account.pk and again.external_id == "U-2"
         assert PartnerAccount.objects.count() == 1  # the transaction is still usable
+
+
+def test_a_cohort_enrolled_one_by_one_is_one_insert_a_student(transactional_db, monkeypatch):
+    # No group call (no group code): each student's enrollment is enrollment_create's one
+    # INSERT, with no transaction around it (SQLite shows BEGIN and SAVEPOINT).
+    monkeypatch.setattr("config.celery.send", lambda *args, **kwargs: None)
+    course = PartnerCourse.objects.select_related("partner").get(pk=make_course().pk)
+    cohort = make_cohort(partner=course.partner)
+    with CaptureQueriesContext(connection) as queries:
+        results = cohort_enroll(cohort=cohort, course=course)
+    assert [r.error for r in results] == ["", ""]
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    assert statements.count("INSERT") == 2
+    assert not {"BEGIN", "SAVEPOINT", "COMMIT"} & set(statements), statements
