@@ -110,6 +110,12 @@ class BufferedWriter:
         self.max_batch = max_batch
         self._pending: list[CallRecord] = []
         self._lock = threading.Lock()
+        # Records submitted so far, and how many of them have been through a write: a
+        # flush waits for the records submitted before it, not for the buffer to empty
+        # (in a busy process other threads may keep it from ever being empty).
+        self._submitted = 0
+        self._written = 0
+        self._done = threading.Condition(self._lock)
         self._wake = threading.Event()
         self._idle = threading.Event()
         self._idle.set()
@@ -120,6 +126,7 @@ class BufferedWriter:
     def submit(self, record: CallRecord) -> None:
         with self._lock:
             self._pending.append(record)
+            self._submitted += 1
             self._idle.clear()
             full = len(self._pending) >= self.max_batch
         self._ensure_thread()
@@ -129,10 +136,13 @@ class BufferedWriter:
     def flush(self, timeout: float = 10.0) -> bool:
         """Write everything submitted so far; True once it is in the database."""
         if self._thread is None or self._pid != os.getpid():
-            self._write(self._take())
+            self._write(*self._take())
             return True
+        with self._lock:
+            submitted = self._submitted
         self._wake.set()
-        return self._idle.wait(timeout)
+        with self._done:
+            return self._done.wait_for(lambda: self._written >= submitted, timeout)
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Write what is pending, then end the thread and close its database connection
@@ -145,10 +155,12 @@ class BufferedWriter:
         thread.join(timeout)
         return not thread.is_alive()
 
-    def _take(self) -> list[CallRecord]:
+    def _take(self) -> tuple[list[CallRecord], int]:
+        """The pending records, and how many records had been submitted when they were
+        taken (all of those are in this batch or in an earlier one)."""
         with self._lock:
             batch, self._pending = self._pending, []
-            return batch
+            return batch, self._submitted
 
     def _ensure_thread(self) -> None:
         # A forked child (gunicorn, Celery prefork) inherits no thread: start its own.
@@ -168,12 +180,12 @@ class BufferedWriter:
             while not stop.is_set():
                 self._wake.wait(self.interval)
                 self._wake.clear()
-                self._write(self._take())
-            self._write(self._take())  # whatever came in while the last batch was written
+                self._write(*self._take())
+            self._write(*self._take())  # whatever came in while the last batch was written
         finally:
             connections.close_all()  # this thread's own
 
-    def _write(self, batch: list[CallRecord]) -> None:
+    def _write(self, batch: list[CallRecord], submitted: int) -> None:
         try:
             if batch:
                 write_records(batch)
@@ -184,7 +196,9 @@ class BufferedWriter:
         except Exception:
             logger.exception("Could not write %d request log(s)", len(batch))
         finally:
-            with self._lock:
+            with self._done:
+                self._written = max(self._written, submitted)
+                self._done.notify_all()
                 if not self._pending:
                     self._idle.set()
 
@@ -200,8 +214,8 @@ def writer() -> BufferedWriter:
     return _writer
 
 
-# Whether this thread has handed records to the buffered writer since it last asked
-# (written_before_answer): a web request that called a partner flushes before answering.
+# Whether this thread has handed records to the buffered writer during the web request
+# it is answering (RequestLogsWrittenMiddleware flushes before the answer leaves).
 _submitted = threading.local()
 
 

@@ -1,6 +1,9 @@
 """The buffered request-log writer: batching, flushing, and (on PostgreSQL, where another
 thread can see committed rows) logs that outlive the caller's rolled-back transaction."""
 
+import threading
+import time
+
 import pytest
 import responses
 from django.db import transaction
@@ -40,6 +43,38 @@ def test_a_full_buffer_is_written_without_waiting(monkeypatch):
     for _ in range(5):
         writer.submit(record())
     assert writer._idle.wait(5) and batches == [5]
+
+
+def test_a_flush_waits_for_the_records_before_it_not_for_an_empty_buffer(monkeypatch):
+    # In a busy process other threads keep submitting, so the buffer is seldom empty; a
+    # flush that waited for it to be (as it did) could hold a web request for its whole
+    # timeout. It waits for what was submitted before it.
+    written = []
+
+    def slow(records):
+        written.extend(r.duration_ms for r in records)
+        time.sleep(0.05)
+
+    monkeypatch.setattr(recorder, "write_records", slow)
+    writer = recorder.BufferedWriter(interval=0.01)
+    stop = threading.Event()
+
+    def another_thread():
+        while not stop.is_set():
+            writer.submit(record(n=0))
+            time.sleep(0.001)
+
+    busy = threading.Thread(target=another_thread)
+    busy.start()
+    try:
+        time.sleep(0.05)
+        writer.submit(record(n=7))
+        assert writer.flush(timeout=2)
+        assert 7 in written
+    finally:
+        stop.set()
+        busy.join()
+        writer.stop()
 
 
 def test_a_forked_process_starts_its_own_thread(monkeypatch):
