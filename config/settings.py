@@ -106,6 +106,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # Prepared statements: PostgreSQL plans each statement the first times it sees it on a
+    # connection, then reuses the plan (a provisioning's claim, with its six joins, took
+    # 1.3 ms to plan and 0.2 ms to run). They need the parameters bound by the server
+    # and a connection that stays the same one (CONN_MAX_AGE; pgbouncer in transaction
+    # mode before 1.21 is not: set DATABASE_PREPARED_STATEMENTS=false behind one).
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": 5}
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (shared breaker state, throttles) ----------------------------------------

@@ -75,3 +75,14 @@ def test_the_cache_is_shared_through_redis(configured_redis_url):
         assert another_process.get(key) == {"state": "open"}
     finally:
         cache.delete(key)
+
+
+def test_a_repeated_statement_is_planned_once_on_postgresql(postgres):
+    """DATABASE_PREPARED_STATEMENTS (on by default): PostgreSQL plans a statement run again
+    and again on one connection once (docs/operations.md, "Scaling")."""
+    for _ in range(6):
+        list(Enrollment.objects.filter(pk=-1))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "enrollments_enrollment"' in sql for sql in prepared), prepared
