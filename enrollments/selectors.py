@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
@@ -89,16 +89,27 @@ def provisioned_partner_slugs() -> list[str]:
     return slugs
 
 
+# A new enrollment's provisioning is queued as it is made, and until a worker takes it
+# the enrollment has no next attempt. One still untaken this long after it was made is
+# taken to have lost its message (as a webhook event is, webhooks/replay.py); sooner, a
+# reconcile would only queue a second task behind the first, up to its limit each
+# minute while workers drain a backlog.
+QUEUED_GRACE = timedelta(minutes=5)
+
+
 def enrollments_to_provision(*, due_only: bool = True) -> QuerySet[Enrollment]:
     """Requested enrollments of api and manual partners whose next attempt is due (all of
-    them with due_only=False), oldest first: a lost broker message, a crash between commit
-    and publish, a backoff that has run out, or a partner switched from roster mode."""
+    them with due_only=False), oldest first: a lost broker message or a crash between
+    commit and publish (once QUEUED_GRACE has passed), a backoff that has run out, or a
+    partner switched from roster mode."""
     waiting = Enrollment.objects.filter(
         status=EnrollmentStatus.REQUESTED, partner__slug__in=provisioned_partner_slugs()
     )
     if due_only:
+        now = timezone.now()
         waiting = waiting.filter(
-            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
+            Q(next_attempt_at__isnull=True, requested_at__lte=now - QUEUED_GRACE)
+            | Q(next_attempt_at__lte=now)
         )
     return waiting.order_by("pk")
 

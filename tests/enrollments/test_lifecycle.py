@@ -14,6 +14,7 @@ from django.utils import timezone
 from config.jobs import JobsLoop
 from enrollments import services, tasks
 from enrollments.models import Certificate, Enrollment, EnrollmentStatus, StudentEmail, Voucher
+from enrollments.selectors import QUEUED_GRACE
 from enrollments.services import cohort_enroll, enrollment_create
 from enrollments.services.notifications import launch_link, send_expiry_reminders
 from partners.models import PartnerCourse
@@ -67,6 +68,10 @@ def test_reconcile_redrives_a_lost_provisioning_message(live_simulator, monkeypa
     enrollment.refresh_from_db()
     assert enrollment.status == EnrollmentStatus.REQUESTED
     monkeypatch.undo()
+    # Its task could still be on its way to a worker: no second one is queued yet.
+    assert tasks.reconcile() == 0
+    # Once the grace has passed its message is taken to be lost.
+    Enrollment.objects.filter(pk=enrollment.pk).update(requested_at=timezone.now() - QUEUED_GRACE)
     assert tasks.reconcile() == 1
     enrollment.refresh_from_db()
     assert enrollment.status in (EnrollmentStatus.SUBMITTED, EnrollmentStatus.ACTIVE)

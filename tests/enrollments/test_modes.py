@@ -24,7 +24,11 @@ from enrollments.models import (
     Voucher,
     VoucherStatus,
 )
-from enrollments.selectors import enrollments_to_export, enrollments_to_provision
+from enrollments.selectors import (
+    QUEUED_GRACE,
+    enrollments_to_export,
+    enrollments_to_provision,
+)
 from enrollments.services import enrollment_apply_event, enrollment_create
 from enrollments.services.outcomes import Outcome, enrollment_record_outcome
 from enrollments.services.provisioning import enrollment_provision, provisioning_redrive
@@ -173,6 +177,12 @@ def test_a_manual_enrollment_cancelled_before_it_is_handed_out_stays_cancelled(n
 # --- Switching a partner's mode ----------------------------------------------------------
 
 
+def waited(enrollment) -> None:
+    """It has waited for its roster export longer than a queued task's grace
+    (selectors.QUEUED_GRACE), as enrollments waiting for a roster file do."""
+    Enrollment.objects.filter(pk=enrollment.pk).update(requested_at=timezone.now() - QUEUED_GRACE)
+
+
 def test_roster_to_api_the_redrive_provisions_what_waited(live_simulator, monkeypatch):
     set_mode(monkeypatch, "careersafe", "roster")
     course = PartnerCourse.objects.filter(partner__slug="careersafe").first()
@@ -183,6 +193,7 @@ def test_roster_to_api_the_redrive_provisions_what_waited(live_simulator, monkey
     assert enrollment.status == EnrollmentStatus.REQUESTED
 
     set_mode(monkeypatch, "careersafe", "api")
+    waited(enrollment)
     assert provisioning_redrive(limit=10) == 1
 
     enrollment.refresh_from_db()
@@ -252,6 +263,7 @@ def test_roster_to_manual_the_redrive_hands_out_what_waited(
     assert enrollment.status == EnrollmentStatus.REQUESTED
 
     set_mode(monkeypatch, "nds", "manual")
+    waited(enrollment)
     assert list(enrollments_to_provision()) == [enrollment]
     with django_capture_on_commit_callbacks(execute=True):
         assert provisioning_redrive(limit=10) == 1
@@ -299,6 +311,7 @@ def test_the_partner_rows_mode_switches_too_when_no_variable_is_set(
     assert enrollment not in enrollments_to_provision()
 
     Partner.objects.filter(pk=careersafe.pk).update(mode="manual")
+    waited(enrollment)
     provisioning_redrive(limit=10)
     enrollment.refresh_from_db()
     assert enrollment.status == EnrollmentStatus.ACTIVE

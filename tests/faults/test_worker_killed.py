@@ -31,6 +31,7 @@ from enrollments.models import (
     PartnerAccount,
     StudentEmail,
 )
+from enrollments.selectors import QUEUED_GRACE
 from enrollments.services import enrollment_create
 from partners.models import PartnerCourse
 from partners.simulator.faults import set_faults
@@ -103,10 +104,14 @@ def test_a_worker_killed_mid_provisioning_leaves_one_account_and_one_enrolment_e
     time.sleep(2 * LATENCY_MS / 1000)
     at_partner = SimEnrollment.objects.filter(partner=SLUG, reference__in=map(str, held))
     assert at_partner.exists(), f"the kill caught no enrolment call at the simulator ({held})"
-    # The dead worker's lease (5 minutes) runs out.
+    # The dead worker's lease (5 minutes) runs out, and so does the grace of the
+    # enrollments whose tasks it had taken and not started (selectors.QUEUED_GRACE).
     Enrollment.objects.filter(pk__in=held, status=EnrollmentStatus.REQUESTED).update(
         next_attempt_at=timezone.now()
     )
+    Enrollment.objects.filter(
+        pk__in=ids, status=EnrollmentStatus.REQUESTED, next_attempt_at__isnull=True
+    ).update(requested_at=timezone.now() - QUEUED_GRACE)
     drill.worker(concurrency=6)
     send("enrollments.tasks.reconcile")  # as beat does every minute
 
