@@ -198,3 +198,23 @@ def test_a_cohort_enrolled_one_by_one_is_one_insert_a_student(transactional_db, 
     statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
     assert statements.count("INSERT") == 2
     assert not {"BEGIN", "SAVEPOINT", "COMMIT"} & set(statements), statements
+
+
+def test_the_voucher_taken_from_stock_is_the_one_sent_to_the_partner(live_simulator, monkeypatch):
+    # The claim reads the voucher with the enrollment: its code is what pays for the
+    # Certiport exam (no voucher generated at the partner) and what the e-mail shows.
+    from partners.simulator.models import SimEnrollment, SimVoucher
+
+    _queued(monkeypatch)
+    course = PartnerCourse.objects.filter(partner__slug="certiport").first()
+    Voucher.objects.create(partner=course.partner, course=course, code="CP-STOCK-0001", cost=99)
+    enrollment = enrollment_create(student=make_student(), course=course)
+
+    enrollment = enrollment_provision(enrollment_id=enrollment.pk)
+
+    assert enrollment.status in (EnrollmentStatus.SUBMITTED, EnrollmentStatus.ACTIVE)
+    [at_partner] = SimEnrollment.objects.filter(partner="certiport")
+    assert at_partner.options["voucherCode"] == "CP-STOCK-0001"
+    assert not SimVoucher.objects.exists()
+    [message] = mail.outbox
+    assert "CP-STOCK-0001" in message.body
