@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from config.celery import BrokerError, send
 from config.db import savepoint_if_nested
-from enrollments.models import Enrollment, EnrollmentStatus, PartnerAccount, Voucher, VoucherStatus
+from enrollments.models import Enrollment, EnrollmentStatus, PartnerAccount, VoucherStatus
 from enrollments.services import notifications
 from enrollments.services.transitions import enrollment_status_changed
 from partners.config import PartnerConfigurationError, effective_mode
@@ -316,16 +316,10 @@ def partner_enrollment_request(enrollment: Enrollment, *, account_id: str) -> En
     course, our id (and the idempotency key derived from it), and the extras the
     enrollment carries (a voucher from our stock, its cohort's group code, a promo code).
     Each adapter maps it to its partner's field names."""
-    if Enrollment.voucher.is_cached(enrollment):  # read with it (_claim)
-        voucher = Enrollment.voucher.related.get_cached_value(enrollment)
-        if voucher is not None and (voucher.status != VoucherStatus.ASSIGNED or not voucher.code):
-            voucher = None
-    else:
-        voucher = (
-            Voucher.objects.filter(enrollment=enrollment, status=VoucherStatus.ASSIGNED)
-            .exclude(code="")
-            .first()
-        )
+    # The voucher taken for it (read with it by _claim; None if it has none).
+    voucher = getattr(enrollment, "voucher", None)
+    if voucher is not None and (voucher.status != VoucherStatus.ASSIGNED or not voucher.code):
+        voucher = None
     cohort = enrollment.cohort
     return EnrollmentRequest(
         account_id=account_id,
